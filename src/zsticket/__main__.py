@@ -1,0 +1,3 @@
+from zsticket.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Pure ticket and identity rules (no I/O)."""

@@ -1,0 +1,1 @@
+"""The API message table and the single call path that both wire protocols use."""

@@ -1,0 +1,192 @@
+"""The single call path of every API: authenticate, validate, run in one transaction, store the job.
+
+Both wire protocols call :meth:`Bus.call`. An async call's result is written in the same
+transaction as its effects, so a poll from any process sees it, and a duplicate ``X-Job-UUID``
+that races the first one rolls the second one back.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+
+from zsticket.domain import errors
+from zsticket.messages.params import validate
+from zsticket.messages.spec import ApiKind, ApiSpec, Policy
+from zsticket.services import sessions
+from zsticket.services.context import CallContext
+from zsticket.settings import Settings
+from zsticket.store.database import Database
+from zsticket.store.query_engine import QueryRequest, run_query
+from zsticket.store.tables import ApiJob
+from zsticket.wire_dates import utcnow
+from zsticket.wire_json import dumps
+
+log = logging.getLogger("zsticket.bus")
+
+
+class DuplicateJob(Exception):
+    """The ``X-Job-UUID`` was used before; ZStack answers 400 ``Duplicate job uuid[...]``."""
+
+    def __init__(self, job_uuid: str) -> None:
+        super().__init__(f"Duplicate job uuid[{job_uuid}]")
+        self.job_uuid = job_uuid
+
+
+@dataclass(frozen=True)
+class Outcome:
+    success: bool
+    body: dict[str, Any]
+    wire: str  # the body as ZStack JSON, exactly as stored for polls
+
+
+def _outcome(success: bool, body: dict[str, Any]) -> Outcome:
+    return Outcome(success, body, dumps(body))
+
+
+def _failure(error: errors.ZStackError) -> Outcome:
+    return _outcome(False, {"error": error.to_error_code()})
+
+
+class Bus:
+    def __init__(self, database: Database, settings: Settings) -> None:
+        self.database = database
+        self.settings = settings
+
+    def find_job(self, job_uuid: str) -> ApiJob | None:
+        with self.database.transaction(write=False) as db:
+            job = db.get(ApiJob, job_uuid)
+        if job is None or job.create_date < utcnow() - timedelta(seconds=self.settings.job_result_ttl):
+            return None
+        return job
+
+    def call(
+        self,
+        spec: ApiSpec,
+        msg: dict[str, Any],
+        *,
+        session_uuid: str | None,
+        job_uuid: str | None = None,
+        query: QueryRequest | None = None,
+    ) -> Outcome:
+        """Run one API call; a job uuid is required for async APIs and records the outcome."""
+        now = utcnow()
+        if job_uuid is not None and self.find_job(job_uuid) is not None:
+            raise DuplicateJob(job_uuid)
+        try:
+            return self._run(spec, msg, session_uuid=session_uuid, job_uuid=job_uuid, query=query, now=now)
+        except errors.ZStackError as error:
+            outcome = _failure(error)
+        except IntegrityError as exc:
+            log.warning("api %s job %s conflicted: %s", spec.simple_name, job_uuid, exc.orig)
+            outcome = _failure(errors.operr("the operation conflicts with a concurrent change, retry it"))
+        except DuplicateJob:
+            raise
+        except Exception:
+            log.exception("api %s job %s failed", spec.simple_name, job_uuid)
+            outcome = _failure(errors.internal(f"an internal error happened in API[{spec.simple_name}]"))
+        if job_uuid is not None:
+            self._store_job(job_uuid, spec, outcome, now)
+        return outcome
+
+    def _run(
+        self,
+        spec: ApiSpec,
+        msg: dict[str, Any],
+        *,
+        session_uuid: str | None,
+        job_uuid: str | None,
+        query: QueryRequest | None,
+        now: datetime,
+    ) -> Outcome:
+        renew_later = False
+        kept_error: errors.ZStackError | None = None
+        with self.database.transaction(write=spec.writes) as db:
+            ctx = CallContext(db=db, settings=self.settings, now=now, api=spec.class_name, session_uuid=session_uuid)
+            if spec.policy is Policy.SESSION:
+                ctx.operator, row = sessions.authenticate(db, session_uuid, now=now)
+                if sessions.needs_renewal(row, now=now, settings=self.settings):
+                    if spec.writes:
+                        sessions.renew(db, row.uuid, now=now, settings=self.settings)
+                    else:
+                        renew_later = True
+            clean = validate(spec.all_params, spec.class_name, msg)
+            try:
+                body = self._dispatch(spec, ctx, clean, query)
+            except errors.ZStackError as error:
+                if not getattr(error, "keep_changes", False):
+                    raise
+                kept_error = error
+                body = {}
+            if kept_error is None:
+                outcome = _outcome(True, body)
+                if job_uuid is not None:
+                    db.flush()
+                    db.add(
+                        ApiJob(
+                            uuid=job_uuid, api_name=spec.class_name, success=True, result=outcome.wire, create_date=now
+                        )
+                    )
+                    self._flush_job(db, job_uuid)
+        if kept_error is not None:
+            raise kept_error
+        if renew_later:
+            with self.database.transaction(write=True) as db:
+                sessions.renew(db, session_uuid or "", now=now, settings=self.settings)
+        for hook in ctx.after_commit:
+            hook()
+        return outcome
+
+    @staticmethod
+    def _dispatch(spec: ApiSpec, ctx: CallContext, clean: dict[str, Any], query: QueryRequest | None) -> dict[str, Any]:
+        if spec.kind is ApiKind.QUERY:
+            assert spec.query is not None and spec.visibility is not None
+            visibility = spec.visibility(ctx.caller)
+            return run_query(ctx.db, spec.query, query or QueryRequest(), visibility=visibility)
+        assert spec.handler is not None
+        return spec.handler(ctx, clean)
+
+    @staticmethod
+    def _flush_job(db: Any, job_uuid: str) -> None:
+        try:
+            db.flush()
+        except IntegrityError as exc:
+            if "api_jobs" in str(exc.orig) or job_uuid in str(exc.params):
+                raise DuplicateJob(job_uuid) from None
+            raise
+
+    def fail(self, spec: ApiSpec, error: errors.ZStackError, *, job_uuid: str | None) -> Outcome:
+        """Report a malformed request found by a codec, through the same job store as any failure."""
+        if job_uuid is not None and self.find_job(job_uuid) is not None:
+            raise DuplicateJob(job_uuid)
+        outcome = _failure(error)
+        if job_uuid is not None:
+            self._store_job(job_uuid, spec, outcome, utcnow())
+        return outcome
+
+    def _store_job(self, job_uuid: str, spec: ApiSpec, outcome: Outcome, now: datetime) -> None:
+        try:
+            with self.database.transaction(write=True) as db:
+                db.add(
+                    ApiJob(
+                        uuid=job_uuid,
+                        api_name=spec.class_name,
+                        success=outcome.success,
+                        result=outcome.wire,
+                        create_date=now,
+                    )
+                )
+        except IntegrityError:
+            raise DuplicateJob(job_uuid) from None
+
+    def expire_jobs(self) -> int:
+        """Drop job results older than the retention period; returns how many."""
+        cutoff = utcnow() - timedelta(seconds=self.settings.job_result_ttl)
+        with self.database.transaction(write=True) as db:
+            result = db.execute(delete(ApiJob).where(ApiJob.create_date < cutoff))
+        return int(getattr(result, "rowcount", 0) or 0)

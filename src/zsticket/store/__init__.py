@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy tables, the database engine, the query engine, Alembic migrations."""

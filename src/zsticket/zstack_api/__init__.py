@@ -1,0 +1,1 @@
+"""The ZStack wire protocols: REST v1 with api-jobs, and the older RPC endpoint."""

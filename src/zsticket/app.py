@@ -25,6 +25,7 @@ from zsticket.store import migrate
 from zsticket.store.database import Database, create_database_engine
 from zsticket.store.tables import Account
 from zsticket.wire_dates import utcnow
+from zsticket.workers.execution_worker import ExecutionWorkers, upstream_factory
 from zsticket.zstack_api.rest_v1 import ApiJobs, RestCodec
 from zsticket.zstack_api.routing import RouteTable
 from zsticket.zstack_api.rpc import RpcCodec
@@ -38,10 +39,11 @@ class Service:
     settings: Settings
     database: Database
     bus: Bus
+    workers: ExecutionWorkers
 
 
 def open_service(settings: Settings, *, run_migrations: bool = True) -> Service:
-    """Engine, schema, seed data and the bus: everything but the web layer."""
+    """Engine, schema, seed data, the bus and the execution workers: everything but the web layer."""
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_database_engine(settings.resolved_database_url())
@@ -49,7 +51,9 @@ def open_service(settings: Settings, *, run_migrations: bool = True) -> Service:
         migrate.upgrade(engine)
     database = Database(engine)
     bootstrap(database, settings)
-    return Service(settings=settings, database=database, bus=Bus(database, settings))
+    workers = ExecutionWorkers(database, settings, upstream_factory(settings))
+    bus = Bus(database, settings, wake_executions=workers.wake)
+    return Service(settings=settings, database=database, bus=bus, workers=workers)
 
 
 def bootstrap(database: Database, settings: Settings) -> None:
@@ -87,7 +91,7 @@ def _announce_generated_password(settings: Settings, plain: str) -> None:
     print(f"zsticket: generated the admin password: {plain}  (also kept in {path}, mode 0600)", flush=True)
 
 
-def create_app(settings: Settings, service: Service | None = None) -> Starlette:
+def create_app(settings: Settings, service: Service | None = None, *, run_workers: bool = True) -> Starlette:
     service = service or open_service(settings)
     rest = RestCodec(service.bus, settings, RouteTable(ALL_APIS))
     jobs = ApiJobs(service.bus)
@@ -98,7 +102,10 @@ def create_app(settings: Settings, service: Service | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if run_workers:
+            service.workers.start()
         yield
+        service.workers.stop()
         service.database.engine.dispose()
 
     routes = [

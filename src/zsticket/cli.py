@@ -25,19 +25,79 @@ def _settings(host: str | None, port: int | None) -> Settings:
 def serve(
     host: str = typer.Option(None, help="Address to listen on (default 0.0.0.0)"),
     port: int = typer.Option(None, help="Port to listen on (default 8080)"),
+    no_workers: bool = typer.Option(False, "--no-workers", help="Do not execute approved calls in this process"),
 ) -> None:
     """Apply migrations and serve the ZStack REST v1 and RPC APIs."""
     from zsticket.app import create_app
 
     settings = _settings(host, port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = create_app(settings)
+    app = create_app(settings, run_workers=not no_workers)
     print(
         f"zsticket: serving on http://{settings.host}:{settings.port}/zstack/v1 "
         f"(database: {settings.resolved_database_url().split('@')[-1]})",
         flush=True,
     )
+    _announce_upstream(settings, no_workers)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+
+
+def _announce_upstream(settings: Settings, no_workers: bool) -> None:
+    if no_workers:
+        print("zsticket: execution workers disabled here; run `zsticket worker` elsewhere", flush=True)
+    elif not settings.zstack_url or settings.zstack_password is None:
+        print(
+            "zsticket: no ZStack management node configured (ZSTICKET_ZSTACK_URL, ZSTICKET_ZSTACK_PASSWORD): "
+            "approved calls wait in state Waiting until one is configured",
+            flush=True,
+        )
+    else:
+        print(f"zsticket: executing approved calls on {settings.zstack_url} as {settings.zstack_account}", flush=True)
+
+
+@cli.command()
+def worker() -> None:
+    """Execute approved tickets' calls without serving the API (scale-out on PostgreSQL)."""
+    import signal
+    import threading
+
+    from zsticket.app import open_service
+
+    settings = Settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    service = open_service(settings)
+    _announce_upstream(settings, False)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    service.workers.start()
+    stop.wait()
+    service.workers.stop()
+
+
+@cli.command()
+def executions(ticket_uuid: str) -> None:
+    """Show the execution progress of one ticket's approved calls."""
+    from sqlalchemy import select
+
+    from zsticket.app import open_service
+    from zsticket.store.tables import TicketExecution
+
+    service = open_service(Settings())
+    with service.database.transaction(write=False) as db:
+        rows = db.scalars(
+            select(TicketExecution)
+            .where(TicketExecution.ticket_uuid == ticket_uuid)
+            .order_by(TicketExecution.revision, TicketExecution.request_index, TicketExecution.execution_number)
+        ).all()
+        for row in rows:
+            outcome = row.error or row.last_error or ""
+            typer.echo(
+                f"rev {row.revision} request {row.request_index} #{row.execution_number} {row.api_name} "
+                f"job {row.job_uuid} {row.state} attempts={row.attempts} {outcome[:200]}"
+            )
+    if not rows:
+        typer.echo(f"no executions for ticket {ticket_uuid}")
 
 
 @cli.command()

@@ -46,6 +46,19 @@ class Settings(BaseSettings):
     ]
     seed_system_default_collection: bool = True
 
+    zstack_url: str | None = Field(
+        default=None, description="Management node, e.g. http://zstack.example.com:8080/zstack; unset: calls wait"
+    )
+    zstack_account: str = "admin"
+    zstack_password: str | None = None
+    zstack_project_accounts: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description='Per-project override: {"<projectUuid>": {"account": ..., "password": ...}}'
+    )
+    execution_workers: int = Field(default=4, description="Threads executing approved calls in this process")
+    execution_lease_seconds: int = 60
+    execution_idle_seconds: float = Field(default=1.0, description="Longest sleep of an idle worker between checks")
+    upstream_job_deadline: float = 600.0
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

@@ -334,3 +334,10 @@ def project_state(project_uuid: str, state: str) -> ZStackError:
 
 def virtual_id_disabled(uuid: str) -> ZStackError:
     return ZStackError(INVALID_SESSION, f"virtual ID[uuid:{uuid}] is disabled")
+
+
+def executions_pending(ticket_uuid: str, count: int) -> ZStackError:
+    return operr(
+        f"ticket[uuid:{ticket_uuid}] has {count} approved call(s) not executed yet; it can be deleted once "
+        "they have run, or with deleteMode=Enforcing while none of them has been sent"
+    )

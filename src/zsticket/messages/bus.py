@@ -8,6 +8,7 @@ that races the first one rolls the second one back.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -54,9 +55,12 @@ def _failure(error: errors.ZStackError) -> Outcome:
 
 
 class Bus:
-    def __init__(self, database: Database, settings: Settings) -> None:
+    def __init__(
+        self, database: Database, settings: Settings, *, wake_executions: Callable[[], None] = lambda: None
+    ) -> None:
         self.database = database
         self.settings = settings
+        self.wake_executions = wake_executions
 
     def find_job(self, job_uuid: str) -> ApiJob | None:
         with self.database.transaction(write=False) as db:
@@ -107,7 +111,14 @@ class Bus:
         renew_later = False
         kept_error: errors.ZStackError | None = None
         with self.database.transaction(write=spec.writes) as db:
-            ctx = CallContext(db=db, settings=self.settings, now=now, api=spec.class_name, session_uuid=session_uuid)
+            ctx = CallContext(
+                db=db,
+                settings=self.settings,
+                now=now,
+                api=spec.class_name,
+                session_uuid=session_uuid,
+                wake_executions=self.wake_executions,
+            )
             if spec.policy is Policy.SESSION:
                 ctx.operator, row = sessions.authenticate(db, session_uuid, now=now)
                 if sessions.needs_renewal(row, now=now, settings=self.settings):

@@ -359,6 +359,12 @@ TICKET_APIS: tuple[ApiSpec, ...] = (
         ticket_queries.collection_visibility,
     ),
     query(
+        TICKET + "APIQueryTicketExecutionMsg",
+        "/tickets/executions",
+        ticket_queries.QUERY_TICKET_EXECUTION,
+        ticket_queries.execution_visibility,
+    ),
+    query(
         TICKET + "APIQueryTicketFlowMsg",
         "/tickets/flow",
         ticket_queries.QUERY_TICKET_FLOW,

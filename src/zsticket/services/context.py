@@ -23,6 +23,7 @@ class CallContext:
     operator: Operator | None = None
     session_uuid: str | None = None
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    wake_executions: Callable[[], None] = lambda: None
 
     @property
     def caller(self) -> Operator:

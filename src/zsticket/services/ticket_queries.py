@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import exists, or_, select
 
 from zsticket.domain.approval import Operator
+from zsticket.services.executions import execution_inventory
 from zsticket.services.flow_collections import collection_inventories, flow_inventory
 from zsticket.services.identity_rules import PROJECT_ADMIN_ATTRIBUTE
 from zsticket.services.ticket_records import history_inventory, ticket_inventory
@@ -24,6 +25,7 @@ from zsticket.store.tables import (
     FlowCollection,
     ProjectMember,
     Ticket,
+    TicketExecution,
     TicketStatusHistory,
     TicketType,
     TicketTypeCollectionRef,
@@ -329,5 +331,58 @@ QUERY_TICKET_TYPE = QueryDef(
     to_inventories=_rows_to(ticket_type_inventory),
     inventory_fields=frozenset(
         {"uuid", "name", "description", "type", "requests", "adminOnly", "createDate", "lastOpDate"}
+    ),
+)
+
+
+def execution_visibility(operator: Operator) -> Clause | None:
+    clause = ticket_visibility(operator)
+    if clause is None:
+        return None
+    return TicketExecution.ticket_uuid.in_(select(Ticket.uuid).where(clause))
+
+
+QUERY_TICKET_EXECUTION = QueryDef(
+    inventory_class="org.zstack.ticket.entity.TicketExecutionInventory",
+    entity=TicketExecution,
+    fields={
+        "uuid": QueryField(TicketExecution.uuid),
+        "ticketUuid": QueryField(TicketExecution.ticket_uuid),
+        "revision": QueryField(TicketExecution.revision, FieldType.INT),
+        "requestIndex": QueryField(TicketExecution.request_index, FieldType.INT),
+        "executionNumber": QueryField(TicketExecution.execution_number, FieldType.INT),
+        "requestName": QueryField(TicketExecution.request_name),
+        "apiName": QueryField(TicketExecution.api_name),
+        "jobUuid": QueryField(TicketExecution.job_uuid),
+        "state": QueryField(TicketExecution.state),
+        "attempts": QueryField(TicketExecution.attempts, FieldType.INT),
+        "nextAttemptDate": QueryField(TicketExecution.next_attempt_date, DATE),
+        "sentDate": QueryField(TicketExecution.sent_date, DATE),
+        "finishedDate": QueryField(TicketExecution.finished_date, DATE),
+        **_dated(TicketExecution),
+    },
+    default_order=TicketExecution.create_date,
+    to_inventories=_rows_to(execution_inventory),
+    inventory_fields=frozenset(
+        {
+            "uuid",
+            "ticketUuid",
+            "revision",
+            "requestIndex",
+            "executionNumber",
+            "requestName",
+            "apiName",
+            "jobUuid",
+            "state",
+            "attempts",
+            "nextAttemptDate",
+            "lastError",
+            "result",
+            "error",
+            "sentDate",
+            "finishedDate",
+            "createDate",
+            "lastOpDate",
+        }
     ),
 )

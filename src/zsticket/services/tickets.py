@@ -24,6 +24,7 @@ from zsticket.domain.ticket_types import (
     TicketType,
     match_ticket_type,
 )
+from zsticket.services import executions
 from zsticket.services.context import CallContext, Reply
 from zsticket.services.flow_store import child_of, get_collection, head_of
 from zsticket.services.identity_rules import is_member, is_project_admin
@@ -247,6 +248,9 @@ def change_ticket_status(ctx: CallContext, msg: dict[str, Any]) -> Reply:
     flow_name = current.name if current is not None else None
     if event is TicketStatusEvent.APPROVE:
         ticket.current_flow_uuid = following.uuid if following is not None else None
+        if target is TicketStatus.FINAL_APPROVED:
+            executions.enqueue(ctx.db, ticket, now=ctx.now)
+            ctx.after_commit.append(ctx.wake_executions)
     elif event is TicketStatusEvent.REOPEN:
         collection = get_collection(ctx.db, ticket.flow_collection_uuid, field="flowCollectionUuid")
         _check_usable(collection)
@@ -319,5 +323,8 @@ def delete_ticket(ctx: CallContext, msg: dict[str, Any]) -> Reply:
                 f"can delete ticket[uuid:{ticket.uuid}]"
             )
         raise errors.not_found("uuid", ticket.uuid, "TicketVO")
+    pending, sent = executions.count_unfinished(ctx.db, ticket.uuid)
+    if sent or (pending and msg.get("deleteMode") != "Enforcing"):
+        raise errors.executions_pending(ticket.uuid, pending)
     archive_ticket(ctx.db, ticket)
     return {}

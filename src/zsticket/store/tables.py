@@ -254,3 +254,39 @@ class ArchiveTicketStatusHistory(Dated, Base):
     operation_context: Mapped[str | None] = mapped_column(Text)
     operation_context_type: Mapped[str] = mapped_column(String(64))
     flow_name: Mapped[str | None] = mapped_column(NAME)
+
+
+# --- execution of approved tickets (the outbox) ---------------------------------------------------
+
+
+class TicketExecution(Base):
+    """One call of one request of a FinalApproved ticket, written in the approving transaction."""
+
+    __tablename__ = "ticket_executions"
+    uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
+    ticket_uuid: Mapped[str] = mapped_column(UUID, ForeignKey("tickets.uuid", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    request_index: Mapped[int] = mapped_column(Integer)
+    execution_number: Mapped[int] = mapped_column(Integer)
+    request_name: Mapped[str | None] = mapped_column(NAME)
+    api_name: Mapped[str] = mapped_column(NAME)
+    api_body: Mapped[str] = mapped_column(Text)
+    project_uuid: Mapped[str] = mapped_column(UUID)
+    job_uuid: Mapped[str] = mapped_column(String(32), unique=True)
+    state: Mapped[str] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_date: Mapped[datetime] = mapped_column(DateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expired_date: Mapped[datetime | None] = mapped_column(DateTime)
+    result: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_date: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_date: Mapped[datetime | None] = mapped_column(DateTime)
+    create_date: Mapped[datetime] = mapped_column(DateTime)
+    last_op_date: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("ix_ticket_executions_due", "state", "next_attempt_date"),
+        Index("ix_ticket_executions_ticket", "ticket_uuid", "revision", "request_index", "execution_number"),
+    )

@@ -1,0 +1,1 @@
+"""Adapters to systems outside the service: the ZStack management node."""

@@ -1,0 +1,1 @@
+"""Background workers: executing approved tickets' calls."""

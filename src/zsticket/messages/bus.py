@@ -157,7 +157,7 @@ class Bus:
     def _dispatch(spec: ApiSpec, ctx: CallContext, clean: dict[str, Any], query: QueryRequest | None) -> dict[str, Any]:
         if spec.kind is ApiKind.QUERY:
             assert spec.query is not None and spec.visibility is not None
-            visibility = spec.visibility(ctx.caller)
+            visibility = spec.visibility(ctx.caller, ctx.db)
             return run_query(ctx.db, spec.query, query or QueryRequest(), visibility=visibility)
         assert spec.handler is not None
         return spec.handler(ctx, clean)

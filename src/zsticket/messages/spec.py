@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
+from sqlalchemy.orm import Session as DbSession
+
 from zsticket.domain.approval import Operator
 from zsticket.messages.params import TAG_PARAMS, Param
 from zsticket.services.context import Handler
@@ -23,7 +25,7 @@ class Policy(Enum):
     SESSION = "session"  # any valid session; the handler checks finer rules
 
 
-Visibility = Callable[[Operator], Clause | None]
+Visibility = Callable[[Operator, DbSession], Clause | None]
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ def _my_projects(operator: Operator) -> Any:
     return select(ProjectMember.project_uuid).where(ProjectMember.virtual_id_uuid == operator.uuid)
 
 
-def project_visibility(operator: Operator) -> Clause | None:
+def project_visibility(operator: Operator, _db: DbSession) -> Clause | None:
     return None if operator.is_admin else Project.uuid.in_(_my_projects(operator))
 
 
@@ -34,11 +34,11 @@ def _visible_vids(operator: Operator) -> Any:
     return or_(VirtualID.uuid == operator.uuid, VirtualID.uuid.in_(co_members))
 
 
-def virtual_id_visibility(operator: Operator) -> Clause | None:
+def virtual_id_visibility(operator: Operator, _db: DbSession) -> Clause | None:
     return None if operator.is_admin else _visible_vids(operator)
 
 
-def attribute_visibility(operator: Operator) -> Clause | None:
+def attribute_visibility(operator: Operator, _db: DbSession) -> Clause | None:
     if operator.is_admin:
         return None
     return VirtualIDAttribute.virtual_id_uuid.in_(select(VirtualID.uuid).where(_visible_vids(operator)))

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session as DbSession
 
 from zsticket.domain.approval import Operator
 from zsticket.services.executions import execution_inventory
@@ -42,65 +43,77 @@ def _dated(entity: Any) -> dict[str, QueryField]:
     }
 
 
-def _admin_projects(vid_uuid: str) -> Any:
-    return select(VirtualIDAttribute.value).where(
-        VirtualIDAttribute.virtual_id_uuid == vid_uuid, VirtualIDAttribute.name == PROJECT_ADMIN_ATTRIBUTE
-    )
+def _admin_projects(db: DbSession, vid_uuid: str) -> list[str]:
+    return [
+        v
+        for v in db.scalars(
+            select(VirtualIDAttribute.value).where(
+                VirtualIDAttribute.virtual_id_uuid == vid_uuid, VirtualIDAttribute.name == PROJECT_ADMIN_ATTRIBUTE
+            )
+        )
+        if v
+    ]
 
 
-def ticket_visibility(operator: Operator) -> Clause | None:
+def _approved_collections(db: DbSession, vid_uuid: str) -> list[str]:
+    return list(db.scalars(select(Flow.collection_uuid).where(Flow.approver_uuid == vid_uuid).distinct()))
+
+
+def ticket_visibility(operator: Operator, db: DbSession) -> Clause | None:
+    """The caller's collections and admin projects are looked up first, so the filter is plain
+    ``IN`` lists over indexed columns that the planner can OR together."""
     if operator.is_admin:
         return None
-    approver_of = exists().where(
-        Flow.collection_uuid == Ticket.flow_collection_uuid, Flow.approver_uuid == operator.uuid
-    )
     return or_(
         Ticket.virtual_id_uuid == operator.uuid,
-        approver_of,
-        Ticket.project_uuid.in_(_admin_projects(operator.uuid)),
+        Ticket.flow_collection_uuid.in_(_approved_collections(db, operator.uuid)),
+        Ticket.project_uuid.in_(_admin_projects(db, operator.uuid)),
     )
 
 
-def history_visibility(operator: Operator) -> Clause | None:
-    clause = ticket_visibility(operator)
+def history_visibility(operator: Operator, db: DbSession) -> Clause | None:
+    clause = ticket_visibility(operator, db)
     if clause is None:
         return None
     return TicketStatusHistory.ticket_uuid.in_(select(Ticket.uuid).where(clause))
 
 
-def archive_visibility(operator: Operator) -> Clause | None:
+def archive_visibility(operator: Operator, db: DbSession) -> Clause | None:
     if operator.is_admin:
         return None
     return or_(
         ArchiveTicket.virtual_id_uuid == operator.uuid,
-        ArchiveTicket.project_uuid.in_(_admin_projects(operator.uuid)),
+        ArchiveTicket.project_uuid.in_(_admin_projects(db, operator.uuid)),
     )
 
 
-def archive_history_visibility(operator: Operator) -> Clause | None:
-    clause = archive_visibility(operator)
+def archive_history_visibility(operator: Operator, db: DbSession) -> Clause | None:
+    clause = archive_visibility(operator, db)
     if clause is None:
         return None
     return ArchiveTicketStatusHistory.ticket_uuid.in_(select(ArchiveTicket.ticket_uuid).where(clause))
 
 
-def collection_visibility(operator: Operator) -> Clause | None:
+def collection_visibility(operator: Operator, db: DbSession) -> Clause | None:
     """Collections of the caller's projects, collections it approves on, and the system default."""
     if operator.is_admin:
         return None
     member_of = select(ProjectMember.project_uuid).where(ProjectMember.virtual_id_uuid == operator.uuid)
-    approver_of = exists().where(Flow.collection_uuid == FlowCollection.uuid, Flow.approver_uuid == operator.uuid)
-    return or_(FlowCollection.project_uuid.in_(member_of), FlowCollection.project_uuid.is_(None), approver_of)
+    return or_(
+        FlowCollection.project_uuid.in_(member_of),
+        FlowCollection.project_uuid.is_(None),
+        FlowCollection.uuid.in_(_approved_collections(db, operator.uuid)),
+    )
 
 
-def flow_visibility(operator: Operator) -> Clause | None:
-    clause = collection_visibility(operator)
+def flow_visibility(operator: Operator, db: DbSession) -> Clause | None:
+    clause = collection_visibility(operator, db)
     if clause is None:
         return None
     return Flow.collection_uuid.in_(select(FlowCollection.uuid).where(clause))
 
 
-def everyone(_operator: Operator) -> Clause | None:
+def everyone(_operator: Operator, _db: DbSession) -> Clause | None:
     return None
 
 
@@ -335,8 +348,8 @@ QUERY_TICKET_TYPE = QueryDef(
 )
 
 
-def execution_visibility(operator: Operator) -> Clause | None:
-    clause = ticket_visibility(operator)
+def execution_visibility(operator: Operator, db: DbSession) -> Clause | None:
+    clause = ticket_visibility(operator, db)
     if clause is None:
         return None
     return TicketExecution.ticket_uuid.in_(select(Ticket.uuid).where(clause))

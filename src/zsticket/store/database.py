@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -56,6 +57,7 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
+        self._sqlite_writer = threading.Lock()
         self._read = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
         self._write = sessionmaker(
             bind=engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False, autoflush=False
@@ -63,10 +65,16 @@ class Database:
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Session]:
-        """A session in one transaction: committed if the block ends normally, else rolled back."""
-        session = (self._write if write else self._read)()
-        try:
-            with session.begin():
-                yield session
-        finally:
-            session.close()
+        """A session in one transaction: committed if the block ends normally, else rolled back.
+
+        On SQLite, this process's writers queue on a lock before ``BEGIN IMMEDIATE``: SQLite's own
+        busy handler sleeps in growing steps, which would turn a short queue into long tail latency.
+        """
+        lock = self._sqlite_writer if (write and self.is_sqlite) else nullcontext()
+        with lock:
+            session = (self._write if write else self._read)()
+            try:
+                with session.begin():
+                    yield session
+            finally:
+                session.close()

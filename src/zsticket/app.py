@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import stat
@@ -10,6 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -91,6 +93,16 @@ def _announce_generated_password(settings: Settings, plain: str) -> None:
     print(f"zsticket: generated the admin password: {plain}  (also kept in {path}, mode 0600)", flush=True)
 
 
+async def _expire_periodically(bus: Bus, interval: float = 600.0) -> None:
+    """Old job results and expired sessions are deleted every ten minutes."""
+    while True:
+        try:
+            await run_in_threadpool(bus.expire)
+        except Exception:
+            log.exception("expiring old jobs and sessions failed")
+        await asyncio.sleep(interval)
+
+
 def create_app(settings: Settings, service: Service | None = None, *, run_workers: bool = True) -> Starlette:
     service = service or open_service(settings)
     rest = RestCodec(service.bus, settings, RouteTable(ALL_APIS))
@@ -104,7 +116,9 @@ def create_app(settings: Settings, service: Service | None = None, *, run_worker
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         if run_workers:
             service.workers.start()
+        janitor = asyncio.create_task(_expire_periodically(service.bus))
         yield
+        janitor.cancel()
         service.workers.stop()
         service.database.engine.dispose()
 

@@ -24,7 +24,7 @@ from zsticket.services.context import CallContext
 from zsticket.settings import Settings
 from zsticket.store.database import Database
 from zsticket.store.query_engine import QueryRequest, run_query
-from zsticket.store.tables import ApiJob
+from zsticket.store.tables import ApiJob, Session
 from zsticket.wire_dates import utcnow
 from zsticket.wire_json import dumps
 
@@ -78,10 +78,12 @@ class Bus:
         job_uuid: str | None = None,
         query: QueryRequest | None = None,
     ) -> Outcome:
-        """Run one API call; a job uuid is required for async APIs and records the outcome."""
+        """Run one API call; a job uuid (async APIs) records the outcome in the same transaction.
+
+        A reused job uuid is found by the job row's primary key at flush time, which rolls the
+        call's effects back: even two racing requests with one id change the database once.
+        """
         now = utcnow()
-        if job_uuid is not None and self.find_job(job_uuid) is not None:
-            raise DuplicateJob(job_uuid)
         try:
             return self._run(spec, msg, session_uuid=session_uuid, job_uuid=job_uuid, query=query, now=now)
         except errors.ZStackError as error:
@@ -195,9 +197,9 @@ class Bus:
         except IntegrityError:
             raise DuplicateJob(job_uuid) from None
 
-    def expire_jobs(self) -> int:
-        """Drop job results older than the retention period; returns how many."""
-        cutoff = utcnow() - timedelta(seconds=self.settings.job_result_ttl)
+    def expire(self) -> None:
+        """Drop job results past their retention and sessions past their expiry."""
+        now = utcnow()
         with self.database.transaction(write=True) as db:
-            result = db.execute(delete(ApiJob).where(ApiJob.create_date < cutoff))
-        return int(getattr(result, "rowcount", 0) or 0)
+            db.execute(delete(ApiJob).where(ApiJob.create_date < now - timedelta(seconds=self.settings.job_result_ttl)))
+            db.execute(delete(Session).where(Session.expired_date < now))

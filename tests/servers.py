@@ -56,6 +56,12 @@ class ServerProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, whatever was in flight is cut off."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -66,10 +72,12 @@ class ServerProcess:
                 self.process.wait()
 
 
-def start_server(workdir: Path, database_url: str, **settings: str) -> ServerProcess:
-    """``python -m zsticket serve`` on a free port, waiting until it answers."""
-    port = free_port()
-    password = secrets.token_urlsafe(12)
+def start_server(
+    workdir: Path, database_url: str, *, port: int | None = None, admin_password: str | None = None, **settings: str
+) -> ServerProcess:
+    """``python -m zsticket serve`` on a free (or the given) port, waiting until it answers."""
+    port = port or free_port()
+    password = admin_password or secrets.token_urlsafe(12)
     env = {
         **os.environ,
         "ZSTICKET_DATA_DIR": str(workdir),
@@ -80,7 +88,7 @@ def start_server(workdir: Path, database_url: str, **settings: str) -> ServerPro
         **{f"ZSTICKET_{k.upper()}": v for k, v in settings.items()},
     }
     log_path = workdir / f"server-{port}.log"
-    with log_path.open("wb") as log:
+    with log_path.open("ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "zsticket", "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=env,

@@ -267,7 +267,7 @@ def no_flows() -> ZStackError:  # 19
 
 
 def wrong_approver_title(title: str, valid: list[str]) -> ZStackError:  # 20
-    return argerr(f"wrong approver title {title}, valid value is {valid}")
+    return argerr(f"wrong approver title {title}, valid value is [{', '.join(valid)}]")  # Java List.toString
 
 
 def unknown_virtual_id(uuid: str) -> ZStackError:  # 21

@@ -74,6 +74,8 @@ class RestCodec:
             return await self._handle(request)
         except PlainError as exc:
             return PlainTextResponse(exc.text, status_code=exc.status)
+        except DuplicateJob as exc:  # also raised by bus.fail() for a malformed body
+            return PlainTextResponse(str(exc), status_code=400)
 
     async def _handle(self, request: Request) -> Response:
         path = "/" + request.path_params["path"]

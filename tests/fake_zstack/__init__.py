@@ -1,0 +1,1 @@
+"""A stand-in for a ZStack management node (REST v1 + RPC) with fault injection, run as a real process."""

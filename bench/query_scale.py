@@ -97,6 +97,34 @@ def populate(url: str, tickets: int, vid_uuid: str, project_uuid: str, approver_
     engine.dispose()
 
 
+def explain(url: str, vid_uuid: str) -> None:
+    """Print the database's plan for the QueryTicket statement the service builds for the viewer."""
+    from sqlalchemy import and_, select
+    from sqlalchemy.orm import Session
+
+    from zsticket.domain.approval import Operator, OperatorType
+    from zsticket.services.ticket_queries import QUERY_TICKET, ticket_visibility
+    from zsticket.store.query_engine import Condition, Op, compile_where
+
+    engine = create_engine(url)
+    with Session(engine) as db:
+        viewer = Operator(OperatorType.VIRTUAL_ID, vid_uuid, vid_uuid)
+        where = compile_where(QUERY_TICKET, [
+            Condition("status", Op.EQ, "Pending"),
+            Condition("createDate", Op.GE, "2026-06-01 00:00:00"),
+            Condition("createDate", Op.LT, "2026-09-01 00:00:00"),
+        ])
+        visibility = ticket_visibility(viewer, db)
+        assert visibility is not None
+        stmt = select(Ticket).where(and_(*where, visibility)).order_by(Ticket.create_date.desc()).limit(20)
+        compiled = stmt.compile(engine, compile_kwargs={"literal_binds": True})
+        prefix = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
+        print("query plan of QueryTicket for the viewer:")
+        for row in db.execute(text(prefix + str(compiled))):
+            print("   ", " | ".join(str(c) for c in row))
+    engine.dispose()
+
+
 def timed(client: httpx.Client, path: str, params: list[tuple[str, str]], runs: int) -> tuple[list[float], dict]:
     latencies, body = [], {}
     for _ in range(runs):
@@ -151,12 +179,14 @@ def main() -> None:
         latencies, body = timed(client, "/tickets", ticket_query, args.runs)
         report("QueryTicket (visibility applies)", latencies)
         print(f"  -> {len(body['inventories'])} of total {body['total']} visible matches")
-        target = body["inventories"][0]["uuid"]
+        visible = body["inventories"] or client.get("/tickets", params={"limit": "1"}).json()["inventories"]
+        target = visible[0]["uuid"]
         latencies, body = timed(client, "/tickets/histories", [("q", f"ticketUuid={target}")], args.runs)
         report("QueryTicketHistory ticketUuid=", latencies)
         print(f"  -> {len(body['inventories'])} history rows")
         baseline, _ = timed(client, "/ticket-types", [], args.runs)
         report("QueryTicketType (baseline)", baseline)
+        explain(url, viewer["uuid"])
 
 
 if __name__ == "__main__":

@@ -83,7 +83,9 @@ def test_virtual_id_login_and_project_login(world: World) -> None:
     reply = member.client.login_vid(member.name, member.password)
     assert reply.inventory["userUuid"] == member.uuid
     assert reply.inventory["userType"] == "IAM2VirtualIDVO"
-    response = member.client.send("PUT", "/iam2/projects/login", body={"loginIAM2Project": {"projectName": project["name"]}})
+    response = member.client.send(
+        "PUT", "/iam2/projects/login", body={"loginIAM2Project": {"projectName": project["name"]}}
+    )
     assert response.status_code == 200
     assert response.json()["inventory"]["accountUuid"] == project["linkedAccountUuid"]
 
@@ -98,8 +100,13 @@ def test_project_admin_may_add_members_to_its_own_project_only(world: World) -> 
     project, other = world.project(), world.project()
     boss = world.person(project=project["uuid"], attributes=[{"name": "__ProjectAdmin__", "value": project["uuid"]}])
     newcomer = world.person()
-    assert boss.client.post(f"/iam2/projects/{project['uuid']}/virtual-ids", {"virtualIDUuids": [newcomer.uuid]}).status == 200
-    boss.client.post(f"/iam2/projects/{other['uuid']}/virtual-ids", {"virtualIDUuids": [newcomer.uuid]}).expect_error("ID.1002")
+    assert (
+        boss.client.post(f"/iam2/projects/{project['uuid']}/virtual-ids", {"virtualIDUuids": [newcomer.uuid]}).status
+        == 200
+    )
+    boss.client.post(f"/iam2/projects/{other['uuid']}/virtual-ids", {"virtualIDUuids": [newcomer.uuid]}).expect_error(
+        "ID.1002"
+    )
 
 
 def test_passwords_and_hashes_never_appear_in_responses(world: World, server: ServerProcess) -> None:
@@ -114,7 +121,9 @@ def test_passwords_and_hashes_never_appear_in_responses(world: World, server: Se
 def test_disabled_virtual_id_cannot_use_its_session(world: World) -> None:
     person = world.person()
     assert person.client.query("/tickets").status == 200
-    world.admin.action(f"/iam2/virtual-ids/{person.uuid}/actions", "changeIAM2VirtualIDState", {"stateEvent": "disable"})
+    world.admin.action(
+        f"/iam2/virtual-ids/{person.uuid}/actions", "changeIAM2VirtualIDState", {"stateEvent": "disable"}
+    )
     person.client.query("/tickets").expect_error("ID.1001")
 
 

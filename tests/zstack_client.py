@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import time
 from dataclasses import dataclass
@@ -121,14 +122,25 @@ class ZStackClient:
         while True:
             response = httpx.get(location, timeout=30)
             if response.status_code != 202:
-                body = response.json() if response.headers.get("content-type", "").startswith("application/json") else response.text
+                body = (
+                    response.json()
+                    if response.headers.get("content-type", "").startswith("application/json")
+                    else response.text
+                )
                 return Reply(response.status_code, body)
             if time.monotonic() > deadline:
                 raise TimeoutError(location)
             time.sleep(0.05)
 
-    def call(self, method: str, path: str, *, body: dict[str, Any] | None = None, params: Any = None,
-             headers: dict[str, str] | None = None) -> Reply:
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, Any] | None = None,
+        params: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
         """An async API call: expects 202 + location, then polls to the result."""
         response = self.send(method, path, body=body, params=params, headers=headers)
         assert response.status_code == 202, f"{method} {path}: {response.status_code} {response.text}"
@@ -149,5 +161,22 @@ class ZStackClient:
         query: list[tuple[str, Any]] = [("q", c) for c in conditions]
         query += [(k, v) for k, v in params.items()]
         response = self.http.get(path, params=query, headers=self._headers())
-        body = response.json() if response.headers.get("content-type", "").startswith("application/json") else response.text
+        body = (
+            response.json()
+            if response.headers.get("content-type", "").startswith("application/json")
+            else response.text
+        )
         return Reply(response.status_code, body)
+
+
+# --- the older RPC endpoint (zstack-rpc-endpoint.md) ------------------------------------------------
+
+
+def rpc_call(
+    base_url: str, class_name: str, msg: dict[str, Any], *, path: str = "/zstack/api"
+) -> tuple[dict[str, Any], Any]:
+    """``POST /zstack/api`` with ``{class_name: msg}``; returns the envelope and its decoded ``result``."""
+    response = httpx.post(f"{base_url}{path}", json={class_name: msg}, timeout=60)
+    assert response.status_code == 200, f"{class_name}: {response.status_code} {response.text}"
+    envelope = response.json()
+    return envelope, json.loads(envelope["result"])

@@ -133,7 +133,8 @@ def _clause(name: str, spec: QueryField, cond: Condition) -> Clause:
             return column.in_(values) if op is Op.IN else column.not_in(values)  # type: ignore[no-any-return]
         if op in (Op.LIKE, Op.NOT_LIKE):
             pattern = str(cond.value)
-            return column.like(pattern) if op is Op.LIKE else column.not_like(pattern)  # type: ignore[no-any-return]
+            # Case-insensitive on every database, as on ZStack's MySQL (SQLite's LIKE already is).
+            return column.ilike(pattern) if op is Op.LIKE else column.not_ilike(pattern)  # type: ignore[no-any-return]
         value = _typed(name, spec.type, cond.value)
         comparisons: dict[Op, Callable[[Any, Any], Clause]] = {
             Op.EQ: lambda c, v: c == v,

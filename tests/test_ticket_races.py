@@ -1,0 +1,156 @@
+"""Concurrent changes of one ticket over HTTP: one winner, one history row (docs/behaviour.md "Concurrency")."""
+
+from __future__ import annotations
+
+import threading
+import uuid as uuidlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from tests.ticket_steps import ILLEGAL, NOT_APPROVER, Step, history, member, reach, status_of, steps, vid
+from tests.world import World
+from tests.zstack_client import Reply, ZStackClient
+
+T = TypeVar("T")
+APPROVALS = 50
+
+
+def _all_at_once(tasks: list[Callable[[], T]]) -> list[T]:
+    """Run every task in its own thread, released together by a barrier."""
+    barrier = threading.Barrier(len(tasks))
+
+    def run(task: Callable[[], T]) -> T:
+        barrier.wait(timeout=30)
+        return task()
+
+    with ThreadPoolExecutor(len(tasks)) as pool:
+        return list(pool.map(run, tasks))
+
+
+def _change(base_url: str, session: str | None, ticket_uuid: str, event: str) -> Callable[[], Reply]:
+    """One ChangeTicketStatus on its own HTTP client, with its own X-Job-UUID."""
+
+    def call() -> Reply:
+        client = ZStackClient(base_url, session)
+        try:
+            return client.call(
+                "PUT",
+                f"/tickets/{ticket_uuid}/actions",
+                body={"changeTicketStatus": {"statusEvent": event}},
+                headers={"X-Job-UUID": uuidlib.uuid4().hex},
+            )
+        finally:
+            client.close()
+
+    return call
+
+
+def _executions(world: World, ticket_uuid: str) -> list[dict[str, Any]]:
+    return world.admin.query("/tickets/executions", f"ticketUuid={ticket_uuid}").inventories
+
+
+@pytest.mark.parametrize("step", ["first", "last"])
+def test_concurrent_approvals_of_one_step_have_one_winner(world: World, step: str) -> None:
+    cast = world.two_step()
+    status = "Pending" if step == "first" else "IntermediateApproved"
+    ticket_uuid = reach(cast, status)
+    approver = member(cast, step)
+    before = history(world.admin, ticket_uuid)
+
+    replies = _all_at_once([_change(world.admin.base_url, approver.client.session, ticket_uuid, "approve")] * APPROVALS)
+
+    winners = [r for r in replies if r.status == 200]
+    assert len(winners) == 1, [r.body for r in replies]
+    target = "IntermediateApproved" if step == "first" else "FinalApproved"
+    assert winners[0].inventory["status"] == target
+    loser_details = (
+        NOT_APPROVER.format(uuid=cast.last.uuid)
+        if step == "first"
+        else ILLEGAL.format(status="FinalApproved", event="approve")
+    )
+    for reply in replies:
+        if reply.status != 200:
+            reply.expect_error("SYS.1006", loser_details)
+
+    after = history(world.admin, ticket_uuid)
+    assert after[: len(before)] == before
+    new = [s for s in steps(after[len(before) :]) if s.from_status != "FinalApproved"]
+    assert new == [vid(approver, f"step-{1 if step == 'first' else 2}", status, target)]
+    assert status_of(world.admin, ticket_uuid) == target
+    if step == "last":
+        assert len(_executions(world, ticket_uuid)) == 1  # the approved call is queued exactly once
+
+
+# race -> (status before, (who, event) of one side, (who, event) of the other)
+RACES = {
+    "approve-vs-cancel": ("IntermediateApproved", ("last", "approve"), ("submitter", "cancel")),
+    "reject-vs-cancel": ("Pending", ("first", "reject"), ("submitter", "cancel")),
+    "approve-vs-reject": ("IntermediateApproved", ("last", "approve"), ("last", "reject")),
+}
+OUTCOME = {"approve": "FinalApproved", "cancel": "Cancelled", "reject": "Rejected"}
+TICKETS_PER_RACE = 6
+
+
+@pytest.mark.parametrize("race", RACES)
+def test_racing_events_leave_one_winner_and_a_consistent_history(world: World, race: str) -> None:
+    status, one, other = RACES[race]
+    cast = world.two_step()
+    tickets = [reach(cast, status) for _ in range(TICKETS_PER_RACE)]
+    before = {t: history(world.admin, t) for t in tickets}
+    base_url = world.admin.base_url
+    tasks = []
+    for t in tickets:
+        for who, event in (one, other):
+            tasks.append(_change(base_url, member(cast, who).client.session, t, event))
+
+    replies = _all_at_once(tasks)
+
+    for index, t in enumerate(tickets):
+        pair = replies[2 * index : 2 * index + 2]
+        won = [i for i, r in enumerate(pair) if r.status == 200]
+        assert len(won) == 1, [r.body for r in pair]
+        (winner_who, winner_event), (loser_who, loser_event) = (one, other) if won[0] == 0 else (other, one)
+        final = OUTCOME[winner_event]
+        assert pair[won[0]].inventory["status"] == final
+        pair[1 - won[0]].expect_error("SYS.1006", ILLEGAL.format(status=final, event=loser_event))
+        assert status_of(world.admin, t) == final
+
+        after = history(world.admin, t)
+        assert after[: len(before[t])] == before[t]
+        new = [s for s in steps(after[len(before[t]) :]) if s.from_status != "FinalApproved"]
+        flow_name = "step-1" if status == "Pending" else "step-2"
+        assert new == [vid(member(cast, winner_who), flow_name, status, final)]
+        assert len(_executions(world, t)) == (1 if final == "FinalApproved" else 0)
+
+
+def test_racing_requests_with_one_job_uuid_run_once(world: World) -> None:
+    cast = world.two_step()
+    ticket_uuid = reach(cast, "Pending")
+    job = uuidlib.uuid4().hex
+    session = cast.first.client.session
+
+    def send() -> httpx.Response:
+        client = ZStackClient(world.admin.base_url, session)
+        try:
+            return client.send(
+                "PUT",
+                f"/tickets/{ticket_uuid}/actions",
+                body={"changeTicketStatus": {"statusEvent": "approve"}},
+                headers={"X-Job-UUID": job},
+            )
+        finally:
+            client.close()
+
+    responses = _all_at_once([send] * 20)
+    accepted = [r for r in responses if r.status_code == 202]
+    assert len(accepted) == 1, [(r.status_code, r.text) for r in responses]
+    assert all(r.status_code == 400 and r.text == f"Duplicate job uuid[{job}]" for r in responses if r not in accepted)
+    result = world.admin.poll(accepted[0].json()["location"])
+    assert result.inventory["status"] == "IntermediateApproved"
+    assert steps(history(world.admin, ticket_uuid))[1:] == [
+        Step("Pending", "IntermediateApproved", "IAM2VirtualIDVO", cast.first.uuid, "step-1")
+    ]

@@ -373,7 +373,7 @@ def test_rpc_unknown_field_is_a_failed_reply(data: Dataset) -> None:
 
 def test_like_is_case_insensitive_on_every_database(admin: ZStackClient) -> None:
     name = unique("CaseMixed")
-    admin.post("/iam2/projects", {"name": name}).inventory
+    created = admin.post("/iam2/projects", {"name": name}).inventory
     found = admin.query("/iam2/projects", f"name~={name.lower()}").inventories
-    assert [p["name"] for p in found] == [name]
+    assert [p["uuid"] for p in found] == [created["uuid"]]
     assert admin.query("/iam2/projects", f"name={name.lower()}").inventories == []

@@ -139,7 +139,6 @@ class Bus:
             if kept_error is None:
                 outcome = _outcome(True, body)
                 if job_uuid is not None:
-                    db.flush()
                     db.add(
                         ApiJob(
                             uuid=job_uuid, api_name=spec.class_name, success=True, result=outcome.wire, create_date=now

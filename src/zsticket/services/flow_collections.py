@@ -124,9 +124,7 @@ def create_iam2_tick_flow_collection(ctx: CallContext, msg: dict[str, Any]) -> R
     check_chain(ctx, specs, project.uuid)
     type_uuids = list(dict.fromkeys(msg.get("ticketTypeUuids", [])))
     check_ticket_types_free(ctx, type_uuids, project_uuid=project.uuid, collection_uuid=None)
-    uuid = resource_uuid(msg.get("resourceUuid"))
-    if ctx.db.get(FlowCollection, uuid) is not None:
-        raise errors.resource_exists(uuid, "TicketFlowCollectionVO")
+    uuid = resource_uuid(ctx.db, FlowCollection, msg.get("resourceUuid"), vo="TicketFlowCollectionVO")
     row = FlowCollection(
         uuid=uuid,
         name=msg["name"],

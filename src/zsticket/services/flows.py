@@ -53,9 +53,7 @@ def add_iam2_ticket_flow(ctx: CallContext, msg: dict[str, Any]) -> Reply:
         parent_uuid = chain[-1].uuid
     becomes_last = not chain or parent_uuid == chain[-1].uuid
     check_approver(ctx, msg["approverUuid"], collection.project_uuid, is_last=becomes_last)
-    uuid = resource_uuid(msg.get("resourceUuid"))
-    if ctx.db.get(Flow, uuid) is not None:
-        raise errors.resource_exists(uuid, "TicketFlowVO")
+    uuid = resource_uuid(ctx.db, Flow, msg.get("resourceUuid"), vo="TicketFlowVO")
     spec = FlowSpec(
         name=msg["name"],
         approver_uuid=msg["approverUuid"],

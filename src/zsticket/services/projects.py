@@ -52,9 +52,7 @@ def _check_name_free(ctx: CallContext, name: str, *, except_uuid: str | None = N
 
 def create_iam2_project(ctx: CallContext, msg: dict[str, Any]) -> Reply:
     ctx.require_admin()
-    uuid = resource_uuid(msg.get("resourceUuid"))
-    if ctx.db.get(Project, uuid) is not None:
-        raise errors.resource_exists(uuid, "IAM2ProjectVO")
+    uuid = resource_uuid(ctx.db, Project, msg.get("resourceUuid"), vo="IAM2ProjectVO")
     _check_name_free(ctx, msg["name"])
     account = Account(
         uuid=new_uuid(),

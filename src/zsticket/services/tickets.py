@@ -114,7 +114,7 @@ def _select_collection(
     raise errors.no_collection()
 
 
-def _submitter_context(ctx: CallContext, raw: dict[str, Any]) -> tuple[Project, VirtualID]:
+def _submitter_context(ctx: CallContext, raw: dict[str, Any]) -> tuple[Project, str]:
     project_uuid = raw.get("projectUuid")
     vid_uuid = raw.get("virtualIDUuid")
     if not isinstance(project_uuid, str) or not project_uuid:
@@ -140,9 +140,7 @@ def _submitter_context(ctx: CallContext, raw: dict[str, Any]) -> tuple[Project, 
         raise errors.permission_denied(
             f"operation denied. virtual ID[uuid:{vid_uuid}] is not a member of project[uuid:{project.uuid}]"
         )
-    vid = ctx.db.get(VirtualID, vid_uuid)
-    assert vid is not None  # the session's own virtual ID exists: authenticate() checked it
-    return project, vid
+    return project, vid_uuid  # the session's own virtual ID: authenticate() checked that it exists
 
 
 def create_ticket(ctx: CallContext, msg: dict[str, Any]) -> Reply:
@@ -150,7 +148,7 @@ def create_ticket(ctx: CallContext, msg: dict[str, Any]) -> Reply:
         raise errors.unknown_account_system_type(msg["accountSystemType"])
     if ctx.caller.type is not OperatorType.VIRTUAL_ID:
         raise errors.permission_denied("operation denied. tickets are submitted by IAM2 virtual IDs")
-    project, vid = _submitter_context(ctx, msg["accountSystemContext"])
+    project, vid_uuid = _submitter_context(ctx, msg["accountSystemContext"])
     requests = _normalise_requests(msg["requests"])
     ticket_type = _ticket_type_of(ctx.db, requests)
     if ticket_type.admin_only:
@@ -162,9 +160,7 @@ def create_ticket(ctx: CallContext, msg: dict[str, Any]) -> Reply:
     head = head_of(ctx.db, collection.uuid)
     if head is None:
         raise errors.collection_invalid(collection.uuid)
-    uuid = resource_uuid(msg.get("resourceUuid"))
-    if ctx.db.get(Ticket, uuid) is not None:
-        raise errors.resource_exists(uuid, "TicketVO")
+    uuid = resource_uuid(ctx.db, Ticket, msg.get("resourceUuid"), vo="TicketVO")
     ticket = Ticket(
         uuid=uuid,
         name=msg["name"],
@@ -172,10 +168,10 @@ def create_ticket(ctx: CallContext, msg: dict[str, Any]) -> Reply:
         status=TicketStatus.PENDING.value,
         requests=json.dumps(requests),
         account_system_type=ACCOUNT_SYSTEM_TYPE_IAM2,
-        account_system_context=json.dumps({"projectUuid": project.uuid, "virtualIDUuid": vid.uuid}),
+        account_system_context=json.dumps({"projectUuid": project.uuid, "virtualIDUuid": vid_uuid}),
         account_uuid=project.linked_account_uuid,
         project_uuid=project.uuid,
-        virtual_id_uuid=vid.uuid,
+        virtual_id_uuid=vid_uuid,
         flow_collection_uuid=collection.uuid,
         current_flow_uuid=head.uuid,
         ticket_type_uuid=ticket_type.uuid,

@@ -78,9 +78,7 @@ def _add_attributes(ctx: CallContext, vid_uuid: str, raw: list[dict[str, Any]]) 
 
 def create_iam2_virtual_id(ctx: CallContext, msg: dict[str, Any]) -> Reply:
     ctx.require_admin()
-    uuid = resource_uuid(msg.get("resourceUuid"))
-    if ctx.db.get(VirtualID, uuid) is not None:
-        raise errors.resource_exists(uuid, "IAM2VirtualIDVO")
+    uuid = resource_uuid(ctx.db, VirtualID, msg.get("resourceUuid"), vo="IAM2VirtualIDVO")
     if ctx.db.scalar(select(VirtualID.uuid).where(VirtualID.name == msg["name"])) is not None:
         raise errors.name_taken("IAM2VirtualIDVO", msg["name"])
     row = VirtualID(

@@ -33,9 +33,12 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--tickets", type=int, default=200)
     args = parser.parse_args()
-    with workdir() as tmp, fake_zstack(Path(tmp)) as node, database(args.db, Path(tmp)) as url, serve(
-        url, Path(tmp), zstack_url=node.url, zstack_password="password"
-    ) as server:
+    with (
+        workdir() as tmp,
+        fake_zstack(Path(tmp)) as node,
+        database(args.db, Path(tmp)) as url,
+        serve(url, Path(tmp), zstack_url=node.url, zstack_password="password") as server,
+    ):
         api = httpx.Client(base_url=f"{server.url}/zstack/v1", timeout=60)
 
         def call(session: str, method: str, path: str, body: dict) -> dict:
@@ -44,20 +47,41 @@ def main() -> None:
             assert result.status_code == 200, result.text
             return dict(result.json())
 
-        admin = api.put("/accounts/login", json={"logInByAccount": {
-            "accountName": "admin", "password": sha512(server.admin_password)}}).json()["inventory"]["uuid"]
+        admin = api.put(
+            "/accounts/login",
+            json={"logInByAccount": {"accountName": "admin", "password": sha512(server.admin_password)}},
+        ).json()["inventory"]["uuid"]
         project = call(admin, "POST", "/iam2/projects", {"params": {"name": "latency"}})["inventory"]["uuid"]
-        submitter = call(admin, "POST", "/iam2/virtual-ids", {"params": {
-            "name": "submitter", "password": sha512("s"), "projectUuid": project}})["inventory"]["uuid"]
-        session = api.put("/iam2/virtual-ids/login", json={"loginIAM2VirtualID": {
-            "name": "submitter", "password": sha512("s")}}).json()["inventory"]["uuid"]
-        request = {"requestName": "vm", "apiName": CREATE_VM, "executeTimes": 1,
-                   "apiBody": {"name": "vm", "l3NetworkUuids": ["0a1b2c3d4e5f4a6b8c7d9e0f1a2b3c4d"]}}
+        submitter = call(
+            admin,
+            "POST",
+            "/iam2/virtual-ids",
+            {"params": {"name": "submitter", "password": sha512("s"), "projectUuid": project}},
+        )["inventory"]["uuid"]
+        session = api.put(
+            "/iam2/virtual-ids/login", json={"loginIAM2VirtualID": {"name": "submitter", "password": sha512("s")}}
+        ).json()["inventory"]["uuid"]
+        request = {
+            "requestName": "vm",
+            "apiName": CREATE_VM,
+            "executeTimes": 1,
+            "apiBody": {"name": "vm", "l3NetworkUuids": ["0a1b2c3d4e5f4a6b8c7d9e0f1a2b3c4d"]},
+        }
         upper, lower = [], []
         for n in range(args.tickets):
-            ticket = call(session, "POST", "/tickets", {"params": {
-                "name": f"t{n}", "requests": [request], "accountSystemType": "iam2",
-                "accountSystemContext": {"projectUuid": project, "virtualIDUuid": submitter}}})["inventory"]
+            ticket = call(
+                session,
+                "POST",
+                "/tickets",
+                {
+                    "params": {
+                        "name": f"t{n}",
+                        "requests": [request],
+                        "accountSystemType": "iam2",
+                        "accountSystemContext": {"projectUuid": project, "virtualIDUuid": submitter},
+                    }
+                },
+            )["inventory"]
             seen = len(node.calls(api=CREATE_VM))
             sent = time.time()
             call(admin, "PUT", f"/tickets/{ticket['uuid']}/actions", {"changeTicketStatus": {"statusEvent": "approve"}})

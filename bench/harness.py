@@ -62,9 +62,9 @@ class Server:
 
 
 @contextlib.contextmanager
-def serve(database_url: str, workdir: Path, **settings: str) -> Iterator[Server]:
+def serve(database_url: str, workdir: Path, *, admin_password: str | None = None, **settings: str) -> Iterator[Server]:
     port = free_port()
-    password = secrets.token_urlsafe(12)
+    password = admin_password or secrets.token_urlsafe(12)
     env = {
         **os.environ,
         "ZSTICKET_DATA_DIR": str(workdir),
@@ -75,7 +75,9 @@ def serve(database_url: str, workdir: Path, **settings: str) -> Iterator[Server]
     log = (workdir / f"server-{port}.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "zsticket", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import secrets
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -32,8 +34,15 @@ class Stats:
     transitions: int = 0
 
 
-async def call(client: httpx.AsyncClient, stats: Stats, method: str, path: str, session: str | None = None,
-               body: dict[str, Any] | None = None, params: Any = None) -> Any:
+async def call(
+    client: httpx.AsyncClient,
+    stats: Stats,
+    method: str,
+    path: str,
+    session: str | None = None,
+    body: dict[str, Any] | None = None,
+    params: Any = None,
+) -> Any:
     headers = {"Authorization": f"OAuth {session}"} if session else {}
     start = time.perf_counter()
     response = await client.request(method, path, json=body, params=params, headers=headers)
@@ -51,8 +60,13 @@ async def call(client: httpx.AsyncClient, stats: Stats, method: str, path: str, 
 async def setup(url: str, admin_password: str, clients: int) -> dict[str, Any]:
     stats = Stats()
     async with httpx.AsyncClient(base_url=f"{url}/zstack/v1", timeout=60) as http:
-        login = await call(http, stats, "PUT", "/accounts/login",
-                           body={"logInByAccount": {"accountName": "admin", "password": sha512(admin_password)}})
+        login = await call(
+            http,
+            stats,
+            "PUT",
+            "/accounts/login",
+            body={"logInByAccount": {"accountName": "admin", "password": sha512(admin_password)}},
+        )
         admin = login["inventory"]["uuid"]
         project = (await call(http, stats, "POST", "/iam2/projects", admin, {"params": {"name": "bench"}}))["inventory"]
 
@@ -61,33 +75,65 @@ async def setup(url: str, admin_password: str, clients: int) -> dict[str, Any]:
             if attributes:
                 params["attributes"] = attributes
             vid = (await call(http, stats, "POST", "/iam2/virtual-ids", admin, {"params": params}))["inventory"]
-            session = await call(http, stats, "PUT", "/iam2/virtual-ids/login",
-                                 body={"loginIAM2VirtualID": {"name": name, "password": sha512(name)}})
+            session = await call(
+                http,
+                stats,
+                "PUT",
+                "/iam2/virtual-ids/login",
+                body={"loginIAM2VirtualID": {"name": name, "password": sha512(name)}},
+            )
             return vid["uuid"], session["inventory"]["uuid"]
 
         first = await person("approver-1")
         last = await person("approver-2", [{"name": "__SystemAdmin__"}])
         submitters = [await person(f"submitter-{i}") for i in range(clients)]
         flows = [{"name": "step-1", "approverUuid": first[0]}, {"name": "step-2", "approverUuid": last[0]}]
-        await call(http, stats, "POST", "/tickets/flow-collections", admin, {"params": {
-            "name": "bench-flow", "projectUuid": project["uuid"], "flows": flows, "ticketTypeUuids": [VM_TYPE]}})
+        await call(
+            http,
+            stats,
+            "POST",
+            "/tickets/flow-collections",
+            admin,
+            {
+                "params": {
+                    "name": "bench-flow",
+                    "projectUuid": project["uuid"],
+                    "flows": flows,
+                    "ticketTypeUuids": [VM_TYPE],
+                }
+            },
+        )
     return {"project": project["uuid"], "first": first[1], "last": last[1], "submitters": submitters}
 
 
 async def lifecycle_client(url: str, world: dict[str, Any], index: int, deadline: float, stats: Stats) -> None:
     vid, session = world["submitters"][index]
-    request = {"requestName": "create vm", "apiName": CREATE_VM, "executeTimes": 1,
-               "apiBody": {"name": "vm", "l3NetworkUuids": ["0a1b2c3d4e5f4a6b8c7d9e0f1a2b3c4d"]}}
+    request = {
+        "requestName": "create vm",
+        "apiName": CREATE_VM,
+        "executeTimes": 1,
+        "apiBody": {"name": "vm", "l3NetworkUuids": ["0a1b2c3d4e5f4a6b8c7d9e0f1a2b3c4d"]},
+    }
     async with httpx.AsyncClient(base_url=f"{url}/zstack/v1", timeout=60) as http:
         n = 0
         while time.perf_counter() < deadline:
             n += 1
-            params = {"name": f"t-{index}-{n}", "requests": [request], "accountSystemType": "iam2",
-                      "accountSystemContext": {"projectUuid": world["project"], "virtualIDUuid": vid}}
+            params = {
+                "name": f"t-{index}-{n}",
+                "requests": [request],
+                "accountSystemType": "iam2",
+                "accountSystemContext": {"projectUuid": world["project"], "virtualIDUuid": vid},
+            }
             ticket = (await call(http, stats, "POST", "/tickets", session, {"params": params}))["inventory"]
             for approver in (world["first"], world["last"]):
-                await call(http, stats, "PUT", f"/tickets/{ticket['uuid']}/actions", approver,
-                           {"changeTicketStatus": {"statusEvent": "approve"}})
+                await call(
+                    http,
+                    stats,
+                    "PUT",
+                    f"/tickets/{ticket['uuid']}/actions",
+                    approver,
+                    {"changeTicketStatus": {"statusEvent": "approve"}},
+                )
                 stats.transitions += 1
             await call(http, stats, "GET", "/tickets", session, params={"q": f"uuid={ticket['uuid']}"})
             stats.tickets += 1
@@ -108,15 +154,16 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-async def measure(url: str, admin_password: str, clients: int, seconds: float) -> dict[str, float]:
-    world = await setup(url, admin_password, clients)
+async def measure(urls: list[str], admin_password: str, clients: int, seconds: float) -> dict[str, float]:
+    """Clients are spread round-robin over ``urls`` (several server processes on one database)."""
+    world = await setup(urls[0], admin_password, clients)
     base = Stats()
     deadline = time.perf_counter() + seconds
-    await asyncio.gather(*(baseline_client(url, deadline, base) for _ in range(clients)))
+    await asyncio.gather(*(baseline_client(urls[i % len(urls)], deadline, base) for i in range(clients)))
     stats = Stats()
     started = time.perf_counter()
     deadline = started + seconds
-    await asyncio.gather(*(lifecycle_client(url, world, i, deadline, stats) for i in range(clients)))
+    await asyncio.gather(*(lifecycle_client(urls[i % len(urls)], world, i, deadline, stats) for i in range(clients)))
     elapsed = time.perf_counter() - started
     return {
         "baseline_rps": len(base.latencies) / seconds,
@@ -133,11 +180,17 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--servers", type=int, default=1, help="server processes sharing the database")
     args = parser.parse_args()
-    with workdir() as tmp, database(args.db, Path(tmp)) as url, serve(url, Path(tmp)) as server:
-        result = asyncio.run(measure(server.url, server.admin_password, args.clients, args.seconds))
-        rss = server.peak_rss_mb()
-    print(f"database                 {args.db}  ({args.clients} clients, {args.seconds:.0f}s per phase)")
+    with workdir() as tmp, database(args.db, Path(tmp)) as url, contextlib.ExitStack() as stack:
+        password = secrets.token_urlsafe(12)
+        servers = [stack.enter_context(serve(url, Path(tmp), admin_password=password)) for _ in range(args.servers)]
+        result = asyncio.run(measure([s.url for s in servers], password, args.clients, args.seconds))
+        rss = max(s.peak_rss_mb() for s in servers)
+    print(
+        f"database                 {args.db}  ({args.clients} clients, {args.servers} server process(es), "
+        f"{args.seconds:.0f}s per phase)"
+    )
     print(f"trivial endpoint         {result['baseline_rps']:8.1f} req/s   (baseline, same run)")
     ratio = result["ticket_rps"] / result["baseline_rps"]
     print(f"ticket API requests      {result['ticket_rps']:8.1f} req/s   ratio {ratio:.2f}")
@@ -145,7 +198,7 @@ def main() -> None:
     camunda = result["transitions_per_s"] / 100
     print(f"approval transitions     {result['transitions_per_s']:8.1f} /s   ratio to 100/s: {camunda:.2f}")
     print(f"ticket API latency       p50 {result['p50_ms']:.1f} ms   p99 {result['p99_ms']:.1f} ms")
-    print(f"server peak RSS          {rss:8.1f} MB")
+    print(f"server peak RSS          {rss:8.1f} MB   (largest process)")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
-"""``zsticket serve | migrate``: the service's command line."""
+"""``zsticket serve | worker | executions | migrate``: the service's command line."""
 
 from __future__ import annotations
 
 import logging
+import os
 
 import typer
 import uvicorn
@@ -12,8 +13,14 @@ from zsticket.settings import Settings
 cli = typer.Typer(add_completion=False, help="zstack-ticket: a ZStack-compatible approval service")
 
 
+def load_settings() -> Settings:
+    """``ZSTICKET_*`` environment variables, over an optional file of the same (``ZSTICKET_CONFIG_FILE``)."""
+    config_file = os.environ.get("ZSTICKET_CONFIG_FILE")
+    return Settings(_env_file=config_file) if config_file else Settings()  # type: ignore[call-arg]
+
+
 def _settings(host: str | None, port: int | None) -> Settings:
-    settings = Settings()
+    settings = load_settings()
     if host is not None:
         settings.host = host
     if port is not None:
@@ -63,7 +70,7 @@ def worker() -> None:
 
     from zsticket.app import open_service
 
-    settings = Settings()
+    settings = load_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     service = open_service(settings)
     _announce_upstream(settings, False)
@@ -83,7 +90,7 @@ def executions(ticket_uuid: str) -> None:
     from zsticket.app import open_service
     from zsticket.store.tables import TicketExecution
 
-    service = open_service(Settings())
+    service = open_service(load_settings())
     with service.database.transaction(write=False) as db:
         rows = db.scalars(
             select(TicketExecution)
@@ -105,7 +112,7 @@ def migrate() -> None:
     """Apply the database migrations and seed data, then exit."""
     from zsticket.app import open_service
 
-    service = open_service(Settings())
+    service = open_service(load_settings())
     service.database.engine.dispose()
     typer.echo("zsticket: database is up to date")
 

@@ -8,6 +8,8 @@ that races the first one rolls the second one back.
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,6 +41,17 @@ class DuplicateJob(Exception):
         self.job_uuid = job_uuid
 
 
+RECENT_JOBS = 2000
+
+
+@dataclass(frozen=True)
+class JobResult:
+    api_name: str
+    success: bool
+    result: str  # the reply body as ZStack JSON
+    create_date: datetime
+
+
 @dataclass(frozen=True)
 class Outcome:
     success: bool
@@ -61,13 +74,34 @@ class Bus:
         self.database = database
         self.settings = settings
         self.wake_executions = wake_executions
+        self._recent: OrderedDict[str, JobResult] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
-    def find_job(self, job_uuid: str) -> ApiJob | None:
-        with self.database.transaction(write=False) as db:
-            job = db.get(ApiJob, job_uuid)
+    def recent_job(self, job_uuid: str) -> JobResult | None:
+        """A result this process wrote lately, answered without the database (ZStack caches ~2000 too)."""
+        with self._recent_lock:
+            job = self._recent.get(job_uuid)
         if job is None or job.create_date < utcnow() - timedelta(seconds=self.settings.job_result_ttl):
             return None
         return job
+
+    def find_job(self, job_uuid: str) -> JobResult | None:
+        """A stored job result, from the recent-results cache or the database shared by all processes."""
+        cached = self.recent_job(job_uuid)
+        if cached is not None:
+            return cached
+        with self.database.transaction(write=False) as db:
+            row = db.get(ApiJob, job_uuid)
+            job = None if row is None else JobResult(row.api_name, row.success, row.result, row.create_date)
+        if job is None or job.create_date < utcnow() - timedelta(seconds=self.settings.job_result_ttl):
+            return None
+        return job
+
+    def _remember(self, job_uuid: str, job: JobResult) -> None:
+        with self._recent_lock:
+            self._recent[job_uuid] = job
+            while len(self._recent) > RECENT_JOBS:
+                self._recent.popitem(last=False)
 
     def call(
         self,
@@ -147,6 +181,8 @@ class Bus:
                     self._flush_job(db, job_uuid)
         if kept_error is not None:
             raise kept_error
+        if job_uuid is not None:
+            self._remember(job_uuid, JobResult(spec.class_name, True, outcome.wire, now))
         if renew_later:
             with self.database.transaction(write=True) as db:
                 sessions.renew(db, session_uuid or "", now=now, settings=self.settings)
@@ -195,6 +231,7 @@ class Bus:
                 )
         except IntegrityError:
             raise DuplicateJob(job_uuid) from None
+        self._remember(job_uuid, JobResult(spec.class_name, outcome.success, outcome.wire, now))
 
     def expire(self) -> None:
         """Drop job results past their retention and sessions past their expiry."""

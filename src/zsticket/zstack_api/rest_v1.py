@@ -224,7 +224,8 @@ class ApiJobs:
     async def handle(self, request: Request) -> Response:
         if request.method != "GET":
             return PlainTextResponse("only GET method is allowed for querying job status", status_code=405)
-        job = await run_in_threadpool(self.bus.find_job, request.path_params["uuid"])
+        uuid = request.path_params["uuid"]
+        job = self.bus.recent_job(uuid) or await run_in_threadpool(self.bus.find_job, uuid)
         if job is None:
             return PlainTextResponse("the job has been expired", status_code=404)
         return json_response(200 if job.success else 503, job.result)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,6 +36,12 @@ def session_inventory(row: Session) -> dict[str, Any]:
         "createDate": row.create_date,
         "noSessionEvaluation": False,
     }
+
+
+def _throttle_key(kind: str, name: str) -> str:
+    """The failure counter's key; it must fit the 255-character column, so long names are digested."""
+    key = f"{kind}:{name}"
+    return key if len(key) <= 255 else f"{kind}:sha256:{hashlib.sha256(name.encode()).hexdigest()}"
 
 
 def _check_throttle(ctx: CallContext, name: str) -> None:
@@ -89,7 +96,7 @@ def _clear_failures(ctx: CallContext, name: str) -> None:
 
 def log_in_by_account(ctx: CallContext, msg: dict[str, Any]) -> Reply:
     name = msg["accountName"]
-    throttle_key = f"account:{name}"
+    throttle_key = _throttle_key("account", name)
     _check_throttle(ctx, throttle_key)
     account = ctx.db.scalar(select(Account).where(Account.name == name))
     if account is None or account.password_hash is None or not verify_password(msg["password"], account.password_hash):
@@ -100,7 +107,7 @@ def log_in_by_account(ctx: CallContext, msg: dict[str, Any]) -> Reply:
 
 def login_iam2_virtual_id(ctx: CallContext, msg: dict[str, Any]) -> Reply:
     name = msg["name"]
-    throttle_key = f"vid:{name}"
+    throttle_key = _throttle_key("vid", name)
     _check_throttle(ctx, throttle_key)
     vid = ctx.db.scalar(select(VirtualID).where(VirtualID.name == name))
     if vid is None or not verify_password(msg["password"], vid.password_hash):

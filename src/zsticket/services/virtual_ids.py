@@ -62,13 +62,15 @@ def _add_attributes(ctx: CallContext, vid_uuid: str, raw: list[dict[str, Any]]) 
         if not isinstance(item, dict) or not item.get("name"):
             raise errors.argerr("every attribute needs a name")
         name = str(item["name"])
-        value = item.get("value")
+        value = None if item.get("value") is None else str(item["value"])
+        if len(name) > 255 or (value is not None and len(value) > 2048):  # the columns' sizes
+            raise errors.argerr("an attribute name must be at most 255 characters and its value at most 2048")
         ctx.db.add(
             VirtualIDAttribute(
                 uuid=new_uuid(),
                 virtual_id_uuid=vid_uuid,
                 name=name,
-                value=None if value is None else str(value),
+                value=value,
                 type="System" if name.startswith("__") else "Customized",
                 create_date=ctx.now,
                 last_op_date=ctx.now,

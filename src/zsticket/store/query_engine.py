@@ -44,6 +44,8 @@ class FieldType(Enum):
 
 
 Clause = ColumnElement[bool]
+MAX_INT32 = 2**31 - 1
+MAX_INT64 = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ def _typed(name: str, kind: FieldType, raw: Any) -> Any:
             if isinstance(raw, bool):
                 raise ValueError
             number = float(raw)
-            if number != int(number):
+            if number != int(number) or not -MAX_INT64 - 1 <= int(number) <= MAX_INT64:
                 raise ValueError
             return int(number)
         if kind is FieldType.BOOL:
@@ -132,10 +134,14 @@ def _clause(name: str, spec: QueryField, cond: Condition) -> Clause:
             values = [_typed(name, spec.type, v) for v in _as_list(cond.value)]
             return column.in_(values) if op is Op.IN else column.not_in(values)  # type: ignore[no-any-return]
         if op in (Op.LIKE, Op.NOT_LIKE):
+            if spec.type is not FieldType.STRING:  # PostgreSQL has no LIKE on numbers, booleans or dates
+                raise errors.argerr(f"operator[{op.value}] needs a string field, field[{name}] is a {spec.type.value}")
             pattern = str(cond.value)
             # Case-insensitive on every database, as on ZStack's MySQL (SQLite's LIKE already is).
             return column.ilike(pattern) if op is Op.LIKE else column.not_ilike(pattern)  # type: ignore[no-any-return]
         value = _typed(name, spec.type, cond.value)
+        if spec.type is FieldType.BOOL and op not in (Op.EQ, Op.NE):  # SQL booleans take only = and !=
+            raise errors.argerr(f"operator[{op.value}] cannot compare the boolean field[{name}]")
         comparisons: dict[Op, Callable[[Any, Any], Clause]] = {
             Op.EQ: lambda c, v: c == v,
             Op.NE: lambda c, v: c != v,
@@ -181,6 +187,8 @@ def run_query(
             raise errors.argerr(f"invalid fields{unknown}, they are not fields of {qdef.inventory_class}")
     if request.limit < 0 or request.start < 0:
         raise errors.argerr("limit and start must not be negative")
+    if request.limit > MAX_INT32 or request.start > MAX_INT32:  # Java Integers; larger ones overflow the SQL
+        raise errors.argerr(f"limit and start must not be greater than {MAX_INT32}")
 
     body: dict[str, Any] = {}
     if request.count or request.reply_with_count:

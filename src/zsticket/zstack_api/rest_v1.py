@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl
@@ -18,7 +17,7 @@ from zsticket.services.ids import new_uuid
 from zsticket.settings import Settings
 from zsticket.store.query_engine import Condition, Op, QueryRequest
 from zsticket.wire_json import dumps
-from zsticket.zstack_api import query_params
+from zsticket.zstack_api import json_input, query_params
 from zsticket.zstack_api.routing import RouteTable
 from zsticket.zstack_api.webhooks import post_job_result
 
@@ -82,6 +81,9 @@ class RestCodec:
         match = self.routes.match(path)
         if match is None:
             raise PlainError(404, f"no api mapping to {request.url.path}")
+        url_texts = [*match.variables.values(), *(text for item in _query_items(request) for text in item)]
+        if any(json_input.unstorable(text) for text in url_texts):
+            raise PlainError(400, "the request URL contains a NUL character or an unpaired surrogate")
         candidates = match.route.by_method.get(request.method)
         if not candidates:
             raise PlainError(405, f"method {request.method} is not allowed on {request.url.path}")
@@ -131,7 +133,7 @@ class RestCodec:
         if not raw.strip():
             return {}, None
         try:
-            body = json.loads(raw)
+            body = json_input.loads(raw)
         except (ValueError, RecursionError) as exc:
             return {}, errors.argerr(f"the request body is not valid JSON: {exc}")
         if not isinstance(body, dict):

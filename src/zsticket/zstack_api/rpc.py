@@ -17,7 +17,7 @@ from zsticket.services.ids import new_uuid
 from zsticket.settings import Settings
 from zsticket.store.query_engine import QueryRequest
 from zsticket.wire_json import to_wire
-from zsticket.zstack_api import query_params
+from zsticket.zstack_api import json_input, query_params
 from zsticket.zstack_api.rest_v1 import json_response
 
 # Fields that RestServer renames with @RestResponse but the RPC reply keeps under the server name.
@@ -45,7 +45,7 @@ class RpcCodec:
         if len(raw) > self.settings.max_body_bytes:
             return PlainTextResponse(f"request body is larger than {self.settings.max_body_bytes} bytes", 413)
         try:
-            body = json.loads(raw or b"{}")
+            body = json_input.loads(raw or b"{}")
         except (ValueError, RecursionError) as exc:
             error = errors.argerr(f"the request body is not valid JSON: {exc}")
             return _envelope(

@@ -61,5 +61,3 @@ def admin_world(base_url: str, admin_password: str) -> World:
     admin = ZStackClient(base_url)
     admin.session = admin.login_account("admin", admin_password).inventory["uuid"]
     return World(admin)
-
-

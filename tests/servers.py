@@ -17,9 +17,7 @@ import httpx
 import psycopg
 
 PG_ADMIN_DSN = os.environ.get("ZSTICKET_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
-PG_URL_TEMPLATE = os.environ.get(
-    "ZSTICKET_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/{database}"
-)
+PG_URL_TEMPLATE = os.environ.get("ZSTICKET_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/{database}")
 
 
 def free_port() -> int:

@@ -435,9 +435,7 @@ def _flows_named(cast: Cast, name: str) -> list[dict[str, Any]]:
 
 def _add_flow(cast: Cast, _actor: str, client: ZStackClient) -> Attempt:
     name = unique("flow")
-    body = {
-        "params": {"name": name, "approverUuid": cast.second.uuid, "collectionUuid": cast.spare_collection["uuid"]}
-    }
+    body = {"params": {"name": name, "approverUuid": cast.second.uuid, "collectionUuid": cast.spare_collection["uuid"]}}
     reply = invoke(client, "POST", "/tickets/flow", body=body)
     return Attempt(reply, lambda: bool(_flows_named(cast, name)))
 

@@ -39,7 +39,10 @@ class Service:
         with self.lock:
             self.process.kill()
             self.process = start_server(
-                self.workdir, self.url, port=self.process.port, admin_password=self.process.admin_password,
+                self.workdir,
+                self.url,
+                port=self.process.port,
+                admin_password=self.process.admin_password,
                 **self.settings,
             )
             self.restarts += 1
@@ -52,8 +55,9 @@ def idempotent_call(service: Service, session: str, method: str, path: str, body
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
-            response = httpx.request(method, f"{service.base_url}/zstack/v1{path}", json=body, headers=headers,
-                                     timeout=30)
+            response = httpx.request(
+                method, f"{service.base_url}/zstack/v1{path}", json=body, headers=headers, timeout=30
+            )
             if response.status_code in (202, 400):
                 if response.status_code == 400:
                     assert response.text.startswith("Duplicate job uuid"), response.text
@@ -94,8 +98,13 @@ def _approve_many(service: Service, world: World, count: int, chaos: threading.E
         params = cast.ticket_params(requests=[vm(f"vm{n}", times)])
         ticket = idempotent_call(service, str(sessions[0]), "POST", "/tickets", {"params": params})["inventory"]
         for approver in sessions[1:]:
-            idempotent_call(service, str(approver), "PUT", f"/tickets/{ticket['uuid']}/actions",
-                            {"changeTicketStatus": {"statusEvent": "approve"}})
+            idempotent_call(
+                service,
+                str(approver),
+                "PUT",
+                f"/tickets/{ticket['uuid']}/actions",
+                {"changeTicketStatus": {"statusEvent": "approve"}},
+            )
         tickets.append((ticket["uuid"], times))
     chaos.set()
     return tickets

@@ -36,12 +36,19 @@ def test_two_worker_processes_share_200_tickets_without_double_claims(
     with fresh_database(database_kind, tmp_path) as url:
         server = start_server(tmp_path, url, execution_workers="0")
         upstream = {"ZSTICKET_ZSTACK_URL": node.url, "ZSTICKET_ZSTACK_PASSWORD": "password"}
-        env = {**os.environ, "ZSTICKET_DATABASE_URL": url, "ZSTICKET_DATA_DIR": str(tmp_path),
-               "ZSTICKET_ADMIN_PASSWORD": server.admin_password, "ZSTICKET_EXECUTION_WORKERS": "3", **upstream}
+        env = {
+            **os.environ,
+            "ZSTICKET_DATABASE_URL": url,
+            "ZSTICKET_DATA_DIR": str(tmp_path),
+            "ZSTICKET_ADMIN_PASSWORD": server.admin_password,
+            "ZSTICKET_EXECUTION_WORKERS": "3",
+            **upstream,
+        }
         logs = [tmp_path / f"worker-{i}.log" for i in range(2)]
         workers = [
-            subprocess.Popen([sys.executable, "-m", "zsticket", "worker"], env=env,
-                             stdout=log.open("wb"), stderr=subprocess.STDOUT)
+            subprocess.Popen(
+                [sys.executable, "-m", "zsticket", "worker"], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+            )
             for log in logs
         ]
         try:

@@ -26,9 +26,7 @@ def executing(make_server, node: FakeZStack) -> World:  # type: ignore[no-untype
     return admin_world(server.base_url, server.admin_password)
 
 
-def test_approved_calls_run_in_order_exactly_once_and_results_are_recorded(
-    executing: World, node: FakeZStack
-) -> None:
+def test_approved_calls_run_in_order_exactly_once_and_results_are_recorded(executing: World, node: FakeZStack) -> None:
     cast = executing.two_step()
     ticket = approve_fully(cast, [vm("alpha", 2), vm("beta", 1)])
     record = wait_for_results(executing.admin, ticket["uuid"])

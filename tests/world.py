@@ -46,8 +46,13 @@ class World:
 
     def collection(self, project: str, approvers: list[str], **extra: Any) -> dict[str, Any]:
         flows = [{"name": f"step-{i + 1}", "approverUuid": a} for i, a in enumerate(approvers)]
-        params = {"name": unique("collection"), "projectUuid": project, "flows": flows,
-                  "ticketTypeUuids": [VM_TICKET_TYPE], **extra}
+        params = {
+            "name": unique("collection"),
+            "projectUuid": project,
+            "flows": flows,
+            "ticketTypeUuids": [VM_TICKET_TYPE],
+            **extra,
+        }
         return self.admin.post("/tickets/flow-collections", params).inventory
 
     def two_step(self) -> TwoStep:

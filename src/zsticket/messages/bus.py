@@ -8,7 +8,9 @@ that races the first one rolls the second one back.
 from __future__ import annotations
 
 import logging
+import random
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from zsticket.domain import errors
 from zsticket.messages.params import validate
@@ -42,6 +44,12 @@ class DuplicateJob(Exception):
 
 
 RECENT_JOBS = 2000
+TRANSACTION_ATTEMPTS = 3
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+
+
+def _sqlstate(exc: OperationalError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None)
 
 
 @dataclass(frozen=True)
@@ -119,12 +127,16 @@ class Bus:
         """
         now = utcnow()
         try:
-            return self._run(spec, msg, session_uuid=session_uuid, job_uuid=job_uuid, query=query, now=now)
+            return self._run_retrying(spec, msg, session_uuid=session_uuid, job_uuid=job_uuid, query=query, now=now)
         except errors.ZStackError as error:
             outcome = _failure(error)
-        except IntegrityError as exc:
-            log.warning("api %s job %s conflicted: %s", spec.simple_name, job_uuid, exc.orig)
-            outcome = _failure(errors.operr("the operation conflicts with a concurrent change, retry it"))
+        except (IntegrityError, OperationalError) as exc:
+            if isinstance(exc, OperationalError) and _sqlstate(exc) not in RETRYABLE_SQLSTATES:
+                log.exception("api %s job %s failed", spec.simple_name, job_uuid)
+                outcome = _failure(errors.internal(f"an internal error happened in API[{spec.simple_name}]"))
+            else:
+                log.warning("api %s job %s conflicted: %s", spec.simple_name, job_uuid, exc.orig)
+                outcome = _failure(errors.operr("the operation conflicts with a concurrent change, retry it"))
         except DuplicateJob:
             raise
         except Exception:
@@ -133,6 +145,18 @@ class Bus:
         if job_uuid is not None:
             self._store_job(job_uuid, spec, outcome, now)
         return outcome
+
+    def _run_retrying(self, spec: ApiSpec, msg: dict[str, Any], **kwargs: Any) -> Outcome:
+        """PostgreSQL may abort a transaction to break a deadlock; the whole call is then run again."""
+        for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+            try:
+                return self._run(spec, msg, **kwargs)
+            except OperationalError as exc:
+                if attempt == TRANSACTION_ATTEMPTS or _sqlstate(exc) not in RETRYABLE_SQLSTATES:
+                    raise
+                log.info("api %s: transaction aborted (%s), run again", spec.simple_name, _sqlstate(exc))
+                time.sleep(random.uniform(0.001, 0.01 * attempt))
+        raise AssertionError("unreachable")
 
     def _run(
         self,

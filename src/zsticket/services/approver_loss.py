@@ -8,7 +8,12 @@ from sqlalchemy import select, update
 
 from zsticket.domain.errors import APPROVER_LOST_COMMENT
 from zsticket.services.context import CallContext
-from zsticket.services.flow_store import in_progress_tickets, refresh_collection_status, reject_by_system
+from zsticket.services.flow_store import (
+    in_progress_tickets,
+    lock_chain,
+    refresh_collection_status,
+    reject_by_system,
+)
 from zsticket.services.identity_rules import is_privileged_approver
 from zsticket.store.tables import Flow, FlowCollection
 
@@ -16,8 +21,9 @@ from zsticket.store.tables import Flow, FlowCollection
 def _invalidate(ctx: CallContext, flow_uuids: Sequence[str]) -> None:
     if not flow_uuids:
         return
-    ctx.db.execute(update(Flow).where(Flow.uuid.in_(flow_uuids)).values(valid=False, last_op_date=ctx.now))
     collections = sorted(set(ctx.db.scalars(select(Flow.collection_uuid).where(Flow.uuid.in_(flow_uuids)))))
+    lock_chain(ctx.db, collections, exclusive=True)
+    ctx.db.execute(update(Flow).where(Flow.uuid.in_(flow_uuids)).values(valid=False, last_op_date=ctx.now))
     refresh_collection_status(ctx.db, collections, now=ctx.now)
     tickets = in_progress_tickets(ctx.db, collection_uuids=collections)
     reject_by_system(ctx.db, tickets, comment=APPROVER_LOST_COMMENT, now=ctx.now)

@@ -182,7 +182,7 @@ def change_ticket_flow_collection_state(ctx: CallContext, msg: dict[str, Any]) -
 def delete_ticket_flow_collection(ctx: CallContext, msg: dict[str, Any]) -> Reply:
     """Permissive refuses while tickets are in progress; Enforcing rejects them first ([DECISION] §6.7)."""
     ctx.require_admin()
-    row = ctx.db.get(FlowCollection, msg["uuid"])
+    row = ctx.db.scalar(select(FlowCollection).where(FlowCollection.uuid == msg["uuid"]).with_for_update())
     if row is None:
         return {}
     if row.uuid == SYSTEM_DEFAULT_COLLECTION_UUID:

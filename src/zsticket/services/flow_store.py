@@ -20,12 +20,25 @@ IN_PROGRESS_VALUES = [s.value for s in IN_PROGRESS]
 
 def get_collection(db: DbSession, uuid: str, *, field: str = "uuid", lock: bool = False) -> FlowCollection:
     stmt = select(FlowCollection).where(FlowCollection.uuid == uuid)
-    if lock:
+    if lock:  # an edit of the chain: see lock_chain
         stmt = stmt.with_for_update()
     collection = db.scalar(stmt)
     if collection is None:
         raise errors.not_found(field, uuid, "TicketFlowCollectionVO")
     return collection
+
+
+def lock_chain(db: DbSession, collection_uuids: Sequence[str], *, exclusive: bool) -> None:
+    """The lock order of every chain change: collection rows (sorted) before any ticket row.
+
+    Edits of a chain hold its collection row exclusively, and ticket moves that read the chain
+    (create, approve, reopen) hold it shared, so no ticket starts on or moves to a flow that a
+    concurrent edit removes. On PostgreSQL these are ``FOR UPDATE``/``FOR SHARE``; SQLite
+    serialises writers anyway and ignores them.
+    """
+    if collection_uuids:
+        stmt = select(FlowCollection.uuid).where(FlowCollection.uuid.in_(sorted(set(collection_uuids))))
+        db.execute(stmt.order_by(FlowCollection.uuid).with_for_update(read=not exclusive)).all()
 
 
 def chain_of(db: DbSession, collection_uuid: str) -> list[Flow]:

@@ -26,7 +26,7 @@ from zsticket.domain.ticket_types import (
 )
 from zsticket.services import executions
 from zsticket.services.context import CallContext, Reply
-from zsticket.services.flow_store import child_of, get_collection, head_of
+from zsticket.services.flow_store import child_of, get_collection, head_of, lock_chain
 from zsticket.services.identity_rules import is_member, is_project_admin
 from zsticket.services.ids import resource_uuid
 from zsticket.services.ticket_records import REQUEST_UPDATED, archive_ticket, record_history, ticket_inventory
@@ -157,6 +157,9 @@ def create_ticket(ctx: CallContext, msg: dict[str, Any]) -> Reply:
         ctx.db, requested=msg.get("flowCollectionUuid"), project_uuid=project.uuid, ticket_type=ticket_type
     )
     _check_api_bodies(requests)
+    lock_chain(ctx.db, [collection.uuid], exclusive=False)
+    ctx.db.refresh(collection)  # as it is now that no edit of it is in flight
+    _check_usable(collection)
     head = head_of(ctx.db, collection.uuid)
     if head is None:
         raise errors.collection_invalid(collection.uuid)
@@ -205,7 +208,10 @@ def can_see_ticket(db: DbSession, operator: Operator, ticket: Ticket) -> bool:
 
 
 def _load_ticket(ctx: CallContext, uuid: str) -> Ticket:
-    """The ticket, locked for this transaction; invisible tickets are reported as not found."""
+    """The ticket, locked for this transaction after its chain (lock_chain); invisible ones are not found."""
+    collection_uuid = ctx.db.scalar(select(Ticket.flow_collection_uuid).where(Ticket.uuid == uuid))
+    if collection_uuid is not None:
+        lock_chain(ctx.db, [collection_uuid], exclusive=False)
     ticket = ctx.db.scalar(select(Ticket).where(Ticket.uuid == uuid).with_for_update())
     if ticket is None or not can_see_ticket(ctx.db, ctx.caller, ticket):
         raise errors.not_found("uuid", uuid, "TicketVO")

@@ -61,14 +61,15 @@ def _approved_collections(db: DbSession, vid_uuid: str) -> list[str]:
 
 def ticket_visibility(operator: Operator, db: DbSession) -> Clause | None:
     """The caller's collections and admin projects are looked up first, so the filter is plain
-    ``IN`` lists over indexed columns that the planner can OR together."""
+    ``IN`` lists, each over its own (column, status, createDate) index, that the planner ORs together."""
     if operator.is_admin:
         return None
-    return or_(
-        Ticket.virtual_id_uuid == operator.uuid,
-        Ticket.flow_collection_uuid.in_(_approved_collections(db, operator.uuid)),
-        Ticket.project_uuid.in_(_admin_projects(db, operator.uuid)),
-    )
+    terms = [Ticket.virtual_id_uuid == operator.uuid]
+    if collections := _approved_collections(db, operator.uuid):
+        terms.append(Ticket.flow_collection_uuid.in_(collections))
+    if projects := _admin_projects(db, operator.uuid):
+        terms.append(Ticket.project_uuid.in_(projects))
+    return or_(*terms)
 
 
 def history_visibility(operator: Operator, db: DbSession) -> Clause | None:

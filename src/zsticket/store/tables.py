@@ -189,16 +189,20 @@ class Ticket(Dated, Base):
     account_uuid: Mapped[str] = mapped_column(UUID)
     project_uuid: Mapped[str] = mapped_column(UUID)
     virtual_id_uuid: Mapped[str] = mapped_column(UUID)
-    flow_collection_uuid: Mapped[str] = mapped_column(UUID, index=True)
+    flow_collection_uuid: Mapped[str] = mapped_column(UUID)
     current_flow_uuid: Mapped[str | None] = mapped_column(UUID)
     ticket_type_uuid: Mapped[str | None] = mapped_column(UUID, ForeignKey("ticket_types.uuid", ondelete="SET NULL"))
     revision: Mapped[int] = mapped_column(Integer, default=0)
 
+    # Each branch of the visibility filter (submitter, approved collection, admin project) has an
+    # index that also covers the usual status and createDate conditions, so a non-admin query is a
+    # union of short index ranges instead of a scan of every ticket with that status.
     __table_args__ = (
         Index("ix_tickets_status_create", "status", "create_date"),
         Index("ix_tickets_create", "create_date"),
-        Index("ix_tickets_project_create", "project_uuid", "create_date"),
-        Index("ix_tickets_submitter_create", "virtual_id_uuid", "create_date"),
+        Index("ix_tickets_project_status_create", "project_uuid", "status", "create_date"),
+        Index("ix_tickets_submitter_status_create", "virtual_id_uuid", "status", "create_date"),
+        Index("ix_tickets_collection_status_create", "flow_collection_uuid", "status", "create_date"),
     )
 
 

@@ -14,7 +14,9 @@ import asyncio
 import contextlib
 import secrets
 import statistics
+import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from typing import Any
 import httpx
 
 from bench.harness import database, serve, sha512, workdir
+from bench.profiling import record, summarise
 
 CREATE_VM = "org.zstack.header.vm.APICreateVmInstanceMsg"
 VM_TYPE = "3b933e9aaf2d49b9a3dcf0c92867790f"
@@ -154,13 +157,20 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-async def measure(urls: list[str], admin_password: str, clients: int, seconds: float) -> dict[str, float]:
+async def measure(
+    urls: list[str],
+    admin_password: str,
+    clients: int,
+    seconds: float,
+    on_lifecycle: Callable[[], None] = lambda: None,
+) -> dict[str, float]:
     """Clients are spread round-robin over ``urls`` (several server processes on one database)."""
     world = await setup(urls[0], admin_password, clients)
     base = Stats()
     deadline = time.perf_counter() + seconds
     await asyncio.gather(*(baseline_client(urls[i % len(urls)], deadline, base) for i in range(clients)))
     stats = Stats()
+    on_lifecycle()
     started = time.perf_counter()
     deadline = started + seconds
     await asyncio.gather(*(lifecycle_client(urls[i % len(urls)], world, i, deadline, stats) for i in range(clients)))
@@ -181,12 +191,21 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--servers", type=int, default=1, help="server processes sharing the database")
+    parser.add_argument("--profile", type=Path, help="sample the (first) server with py-spy during the lifecycle phase")
     args = parser.parse_args()
     with workdir() as tmp, database(args.db, Path(tmp)) as url, contextlib.ExitStack() as stack:
         password = secrets.token_urlsafe(12)
         servers = [stack.enter_context(serve(url, Path(tmp), admin_password=password)) for _ in range(args.servers)]
-        result = asyncio.run(measure([s.url for s in servers], password, args.clients, args.seconds))
+        profiler: list[subprocess.Popen[bytes]] = []
+
+        def start_profiler() -> None:
+            if args.profile is not None:
+                profiler.append(record(servers[0].process.pid, args.profile, args.seconds))
+
+        result = asyncio.run(measure([s.url for s in servers], password, args.clients, args.seconds, start_profiler))
         rss = max(s.peak_rss_mb() for s in servers)
+        for process in profiler:
+            process.wait(timeout=60)
     print(
         f"database                 {args.db}  ({args.clients} clients, {args.servers} server process(es), "
         f"{args.seconds:.0f}s per phase)"
@@ -199,6 +218,9 @@ def main() -> None:
     print(f"approval transitions     {result['transitions_per_s']:8.1f} /s   ratio to 100/s: {camunda:.2f}")
     print(f"ticket API latency       p50 {result['p50_ms']:.1f} ms   p99 {result['p99_ms']:.1f} ms")
     print(f"server peak RSS          {rss:8.1f} MB   (largest process)")
+    if args.profile is not None:
+        print(f"profile of the lifecycle phase ({args.profile}), by share of samples:")
+        print(summarise(args.profile))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ def record(pid: int, output: Path, seconds: float) -> subprocess.Popen[bytes]:
     py_spy = Path(sys.executable).with_name("py-spy")
     return subprocess.Popen(
         [str(py_spy), "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "250"]
-        + ["--format", "raw", "--output", str(output), "--nonblocking", "--idle"],
+        + ["--format", "raw", "--output", str(output), "--nonblocking"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

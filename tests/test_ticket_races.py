@@ -28,7 +28,7 @@ from tests.ticket_steps import (
     steps,
     vid,
 )
-from tests.world import World
+from tests.world import TwoStep, World
 from tests.zstack_client import Reply, ZStackClient
 
 T = TypeVar("T")
@@ -305,3 +305,33 @@ def test_approve_racing_delete_archives_one_consistent_history(world: World) -> 
             assert steps(archived)[-1] == vid(cast.first, "step-1", "Pending", "IntermediateApproved")
         else:  # deleted first: the approval found no ticket
             approval.expect_error("SYS.1003", NOT_FOUND.format(uuid=t))
+
+
+def test_flow_delete_racing_approvals_into_it_leaves_no_ticket_on_a_deleted_flow(world: World) -> None:
+    """Approvals move tickets onto step 2 while a Permissive delete of step 2 runs: one of them goes first."""
+    outcomes: Counter[int] = Counter()
+    for _ in range(REPLACEMENT_ROUNDS // 2):
+        project = world.project()
+        submitter, first, middle = (world.person(project=project["uuid"]) for _ in range(3))
+        last = world.system_admin()
+        chain = world.collection(project["uuid"], [first.uuid, middle.uuid, last.uuid])
+        cast = TwoStep(world, project, submitter, first, last, chain)
+        tickets = [str(cast.create_ticket()["uuid"]) for _ in range(TICKETS_PER_RACE)]
+        middle_flow = flow_uuids(chain)[1]
+
+        def delete_middle(flow: str = middle_flow) -> Reply:
+            client = ZStackClient(world.admin.base_url, world.admin.session)
+            try:
+                return client.call("DELETE", f"/tickets/flow/{flow}")
+            finally:
+                client.close()
+
+        approvals = [_change(world.admin.base_url, first.client.session, t, "approve") for t in tickets]
+        *approved, deleted = _all_at_once([*approvals, delete_middle])
+
+        assert all(r.status == 200 for r in approved), [r.body for r in approved]
+        outcomes[deleted.status] += 1
+        if deleted.status != 200:
+            assert deleted.error["code"] == "SYS.1006" and "ticket(s) in progress use it" in deleted.error["details"]
+        _assert_in_progress_tickets_wait_on_live_flows(world, project["uuid"])
+    print(f"flow delete outcomes: {dict(outcomes)}")

@@ -28,17 +28,25 @@ def get_collection(db: DbSession, uuid: str, *, field: str = "uuid", lock: bool 
     return collection
 
 
-def lock_chain(db: DbSession, collection_uuids: Sequence[str], *, exclusive: bool) -> None:
-    """The lock order of every chain change: collection rows (sorted) before any ticket row.
+def takes_row_locks(db: DbSession) -> bool:
+    """SQLite serialises writers (BEGIN IMMEDIATE) and has no row locks to take."""
+    return db.get_bind().dialect.name != "sqlite"
 
-    Edits of a chain hold its collection row exclusively, and ticket moves that read the chain
-    (create, approve, reopen) hold it shared, so no ticket starts on or moves to a flow that a
-    concurrent edit removes. On PostgreSQL these are ``FOR UPDATE``/``FOR SHARE``; SQLite
-    serialises writers anyway and ignores them.
+
+def lock_chain(db: DbSession, collection_uuids: Sequence[str], *, exclusive: bool) -> bool:
+    """Keep tickets off flows that a concurrent edit of the chain removes (PostgreSQL).
+
+    The lock order is: collection rows (sorted), then ticket rows. An edit of a chain holds its
+    collection row exclusively and then every in-progress ticket on it (``in_progress_tickets``),
+    so an approval, which locks its in-progress ticket, is ordered before or after the edit. A
+    ticket that enters the chain (create, reopen) is not in progress yet and holds the collection
+    row shared instead. True when a lock was taken.
     """
-    if collection_uuids:
-        stmt = select(FlowCollection.uuid).where(FlowCollection.uuid.in_(sorted(set(collection_uuids))))
-        db.execute(stmt.order_by(FlowCollection.uuid).with_for_update(read=not exclusive)).all()
+    if not collection_uuids or not takes_row_locks(db):
+        return False
+    stmt = select(FlowCollection.uuid).where(FlowCollection.uuid.in_(sorted(set(collection_uuids))))
+    db.execute(stmt.order_by(FlowCollection.uuid).with_for_update(read=not exclusive)).all()
+    return True
 
 
 def chain_of(db: DbSession, collection_uuid: str) -> list[Flow]:
@@ -58,15 +66,12 @@ def child_of(db: DbSession, flow: Flow) -> Flow | None:
     )
 
 
-def in_progress_tickets(
-    db: DbSession, *, collection_uuids: Sequence[str] = (), flow_uuid: str | None = None
-) -> list[Ticket]:
-    stmt = select(Ticket).where(Ticket.status.in_(IN_PROGRESS_VALUES))
-    if flow_uuid is not None:
-        stmt = stmt.where(Ticket.current_flow_uuid == flow_uuid)
-    else:
-        stmt = stmt.where(Ticket.flow_collection_uuid.in_(list(collection_uuids)))
-    return list(db.scalars(stmt.order_by(Ticket.create_date).with_for_update()))
+def in_progress_tickets(db: DbSession, *, collection_uuids: Sequence[str]) -> list[Ticket]:
+    """Every in-progress ticket on the collections, locked: see lock_chain for why all of them."""
+    stmt = select(Ticket).where(
+        Ticket.status.in_(IN_PROGRESS_VALUES), Ticket.flow_collection_uuid.in_(list(collection_uuids))
+    )
+    return list(db.scalars(stmt.order_by(Ticket.create_date, Ticket.uuid).with_for_update()))
 
 
 def count_in_progress(db: DbSession, *, collection_uuid: str | None = None, flow_uuid: str | None = None) -> int:

@@ -107,7 +107,8 @@ def delete_iam2_ticket_flow(ctx: CallContext, msg: dict[str, Any]) -> Reply:
         raise errors.last_flow_cannot_be_deleted(collection.uuid)
     if chain[-1].uuid == flow.uuid and len(chain) > 1:
         check_approver(ctx, chain[-2].approver_uuid, collection.project_uuid, is_last=True)
-    waiting = in_progress_tickets(ctx.db, flow_uuid=flow.uuid)
+    in_progress = in_progress_tickets(ctx.db, collection_uuids=[collection.uuid])
+    waiting = [t for t in in_progress if t.current_flow_uuid == flow.uuid]
     if waiting and not enforcing:
         raise errors.tickets_in_progress("flow", flow.uuid, len(waiting))
     reject_by_system(ctx.db, waiting, comment=ENFORCED_DELETE_COMMENT, now=ctx.now)

@@ -157,9 +157,9 @@ def create_ticket(ctx: CallContext, msg: dict[str, Any]) -> Reply:
         ctx.db, requested=msg.get("flowCollectionUuid"), project_uuid=project.uuid, ticket_type=ticket_type
     )
     _check_api_bodies(requests)
-    lock_chain(ctx.db, [collection.uuid], exclusive=False)
-    ctx.db.refresh(collection)  # as it is now that no edit of it is in flight
-    _check_usable(collection)
+    if lock_chain(ctx.db, [collection.uuid], exclusive=False):
+        ctx.db.refresh(collection)  # as it is now that no edit of it is in flight
+        _check_usable(collection)
     head = head_of(ctx.db, collection.uuid)
     if head is None:
         raise errors.collection_invalid(collection.uuid)
@@ -208,10 +208,7 @@ def can_see_ticket(db: DbSession, operator: Operator, ticket: Ticket) -> bool:
 
 
 def _load_ticket(ctx: CallContext, uuid: str) -> Ticket:
-    """The ticket, locked for this transaction after its chain (lock_chain); invisible ones are not found."""
-    collection_uuid = ctx.db.scalar(select(Ticket.flow_collection_uuid).where(Ticket.uuid == uuid))
-    if collection_uuid is not None:
-        lock_chain(ctx.db, [collection_uuid], exclusive=False)
+    """The ticket, locked for this transaction; invisible tickets are reported as not found."""
     ticket = ctx.db.scalar(select(Ticket).where(Ticket.uuid == uuid).with_for_update())
     if ticket is None or not can_see_ticket(ctx.db, ctx.caller, ticket):
         raise errors.not_found("uuid", uuid, "TicketVO")
@@ -254,6 +251,7 @@ def change_ticket_status(ctx: CallContext, msg: dict[str, Any]) -> Reply:
             executions.enqueue(ctx.db, ticket, now=ctx.now)
             ctx.after_commit.append(ctx.wake_executions)
     elif event is TicketStatusEvent.REOPEN:
+        lock_chain(ctx.db, [ticket.flow_collection_uuid], exclusive=False)  # the ticket re-enters the chain
         collection = get_collection(ctx.db, ticket.flow_collection_uuid, field="flowCollectionUuid")
         _check_usable(collection)
         head = head_of(ctx.db, collection.uuid)

@@ -74,13 +74,9 @@ def in_progress_tickets(db: DbSession, *, collection_uuids: Sequence[str]) -> li
     return list(db.scalars(stmt.order_by(Ticket.create_date, Ticket.uuid).with_for_update()))
 
 
-def count_in_progress(db: DbSession, *, collection_uuid: str | None = None, flow_uuid: str | None = None) -> int:
+def count_in_progress(db: DbSession, *, collection_uuid: str) -> int:
     stmt = select(func.count()).select_from(Ticket).where(Ticket.status.in_(IN_PROGRESS_VALUES))
-    if flow_uuid is not None:
-        stmt = stmt.where(Ticket.current_flow_uuid == flow_uuid)
-    if collection_uuid is not None:
-        stmt = stmt.where(Ticket.flow_collection_uuid == collection_uuid)
-    return db.scalar(stmt) or 0
+    return db.scalar(stmt.where(Ticket.flow_collection_uuid == collection_uuid)) or 0
 
 
 def reject_by_system(db: DbSession, tickets: Sequence[Ticket], *, comment: str, now: datetime) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session as DbSession
 
 from zsticket.domain import errors
@@ -207,20 +207,33 @@ def can_see_ticket(db: DbSession, operator: Operator, ticket: Ticket) -> bool:
     return approver is not None or is_project_admin(db, operator.uuid, ticket.project_uuid)
 
 
-def _load_ticket(ctx: CallContext, uuid: str) -> Ticket:
-    """The ticket, locked for this transaction; invisible tickets are reported as not found."""
+def _load_ticket(ctx: CallContext, uuid: str) -> tuple[Ticket, Flow | None]:
+    """The ticket, locked for this transaction, and the flow it waits on; invisible tickets are not found.
+
+    The current flow also answers the usual visibility question (is the caller its approver?)
+    without the general can_see_ticket lookup.
+    """
     ticket = ctx.db.scalar(select(Ticket).where(Ticket.uuid == uuid).with_for_update())
-    if ticket is None or not can_see_ticket(ctx.db, ctx.caller, ticket):
+    if ticket is None:
         raise errors.not_found("uuid", uuid, "TicketVO")
-    return ticket
+    current = ctx.db.get(Flow, ticket.current_flow_uuid) if ticket.current_flow_uuid else None
+    approves_now = current is not None and current.approver_uuid == ctx.caller.uuid
+    if not approves_now and not can_see_ticket(ctx.db, ctx.caller, ticket):
+        raise errors.not_found("uuid", uuid, "TicketVO")
+    return ticket, current
 
 
 def _check_not_orphaned(ctx: CallContext, ticket: Ticket) -> None:
     """Spec §5.10: once the submitter or the project is gone, a ticket can only be deleted."""
-    if ctx.db.get(VirtualID, ticket.virtual_id_uuid) is None:
+    submitter_exists, project_state = ctx.db.execute(
+        select(
+            exists().where(VirtualID.uuid == ticket.virtual_id_uuid),
+            select(Project.state).where(Project.uuid == ticket.project_uuid).scalar_subquery(),
+        )
+    ).one()
+    if not submitter_exists:
         raise errors.submitter_deleted(ticket.virtual_id_uuid, ticket.uuid, ticket.name)
-    project = ctx.db.get(Project, ticket.project_uuid)
-    if project is None or project.state == "Deleted":
+    if project_state is None or project_state == "Deleted":
         raise errors.project_deleted(ticket.project_uuid, ticket.uuid, ticket.name)
 
 
@@ -234,11 +247,10 @@ def _facts(ctx: CallContext, ticket: Ticket, current: Flow | None) -> TicketFact
 
 
 def change_ticket_status(ctx: CallContext, msg: dict[str, Any]) -> Reply:
-    ticket = _load_ticket(ctx, msg["uuid"])
+    ticket, current = _load_ticket(ctx, msg["uuid"])
     _check_not_orphaned(ctx, ticket)
     event = TicketStatusEvent(msg["statusEvent"])
     status = TicketStatus(ticket.status)
-    current = ctx.db.get(Flow, ticket.current_flow_uuid) if ticket.current_flow_uuid else None
     following = child_of(ctx.db, current) if current is not None else None
     target = next_status(status, event, has_next_flow=following is not None)
     check_may_change_status(
@@ -275,7 +287,7 @@ def change_ticket_status(ctx: CallContext, msg: dict[str, Any]) -> Reply:
 
 
 def update_ticket_request(ctx: CallContext, msg: dict[str, Any]) -> Reply:
-    ticket = _load_ticket(ctx, msg["uuid"])
+    ticket, _ = _load_ticket(ctx, msg["uuid"])
     _check_not_orphaned(ctx, ticket)
     check_is_owner(operator=ctx.caller, ticket=_facts(ctx, ticket, None), policy=ctx.approval_policy)
     if TicketStatus(ticket.status) not in EDITABLE:

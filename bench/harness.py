@@ -54,15 +54,43 @@ class Server:
     process: subprocess.Popen[bytes]
 
     def peak_rss_mb(self) -> float:
-        """VmHWM: the process's peak resident set size."""
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+        """VmHWM, the peak resident set size, of the largest of the process and its children."""
+        peaks = [_peak_rss_mb(pid) for pid in (self.process.pid, *_children(self.process.pid))]
+        return max(peaks)
+
+
+def _peak_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
-        return float("nan")
+    except OSError:
+        pass
+    return 0.0
+
+
+def _children(pid: int) -> list[int]:
+    """The server's child processes (``serve --processes N``), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    return found
 
 
 @contextlib.contextmanager
-def serve(database_url: str, workdir: Path, *, admin_password: str | None = None, **settings: str) -> Iterator[Server]:
+def serve(
+    database_url: str,
+    workdir: Path,
+    *,
+    admin_password: str | None = None,
+    serve_args: tuple[str, ...] = (),
+    **settings: str,
+) -> Iterator[Server]:
     port = free_port()
     password = admin_password or secrets.token_urlsafe(12)
     env = {
@@ -74,7 +102,7 @@ def serve(database_url: str, workdir: Path, *, admin_password: str | None = None
     }
     log = (workdir / f"server-{port}.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "zsticket", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "zsticket", "serve", "--host", "127.0.0.1", "--port", str(port), *serve_args],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

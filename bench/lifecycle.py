@@ -191,11 +191,16 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--servers", type=int, default=1, help="server processes sharing the database")
+    parser.add_argument("--processes", type=int, default=1, help="`zsticket serve --processes N` (PostgreSQL)")
     parser.add_argument("--profile", type=Path, help="sample the (first) server with py-spy during the lifecycle phase")
     args = parser.parse_args()
     with workdir() as tmp, database(args.db, Path(tmp)) as url, contextlib.ExitStack() as stack:
         password = secrets.token_urlsafe(12)
-        servers = [stack.enter_context(serve(url, Path(tmp), admin_password=password)) for _ in range(args.servers)]
+        flags = ("--processes", str(args.processes))
+        servers = [
+            stack.enter_context(serve(url, Path(tmp), admin_password=password, serve_args=flags))
+            for _ in range(args.servers)
+        ]
         profiler: list[subprocess.Popen[bytes]] = []
 
         def start_profiler() -> None:
@@ -207,7 +212,8 @@ def main() -> None:
         for process in profiler:
             process.wait(timeout=60)
     print(
-        f"database                 {args.db}  ({args.clients} clients, {args.servers} server process(es), "
+        f"database                 {args.db}  ({args.clients} clients, {args.servers} server(s) "
+        f"of {args.processes} process(es), "
         f"{args.seconds:.0f}s per phase)"
     )
     print(f"trivial endpoint         {result['baseline_rps']:8.1f} req/s   (baseline, same run)")

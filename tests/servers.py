@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,7 +71,13 @@ class ServerProcess:
 
 
 def start_server(
-    workdir: Path, database_url: str, *, port: int | None = None, admin_password: str | None = None, **settings: str
+    workdir: Path,
+    database_url: str,
+    *,
+    port: int | None = None,
+    admin_password: str | None = None,
+    serve_args: Sequence[str] = (),
+    **settings: str,
 ) -> ServerProcess:
     """``python -m zsticket serve`` on a free (or the given) port, waiting until it answers."""
     port = port or free_port()
@@ -88,7 +94,7 @@ def start_server(
     log_path = workdir / f"server-{port}.log"
     with log_path.open("ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "zsticket", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "zsticket", "serve", "--host", "127.0.0.1", "--port", str(port), *serve_args],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

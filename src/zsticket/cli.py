@@ -33,20 +33,37 @@ def serve(
     host: str = typer.Option(None, help="Address to listen on (default 0.0.0.0)"),
     port: int = typer.Option(None, help="Port to listen on (default 8080)"),
     no_workers: bool = typer.Option(False, "--no-workers", help="Do not execute approved calls in this process"),
+    processes: int = typer.Option(
+        1, min=1, max=64, help="Server processes sharing the port (PostgreSQL only; SQLite has one writer)"
+    ),
 ) -> None:
     """Apply migrations and serve the ZStack REST v1 and RPC APIs."""
-    from zsticket.app import create_app
+    from zsticket.app import create_app, open_service
+    from zsticket.http_protocol import NoDelayH11Protocol
+    from zsticket.processes import serve_processes
 
     settings = _settings(host, port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = create_app(settings, run_workers=not no_workers)
+    if processes > 1 and settings.resolved_database_url().startswith("sqlite"):
+        typer.echo(
+            "zsticket: --processes > 1 needs PostgreSQL (ZSTICKET_DATABASE_URL): SQLite has one writer", err=True
+        )
+        raise typer.Exit(2)
     print(
         f"zsticket: serving on http://{settings.host}:{settings.port}/zstack/v1 "
-        f"(database: {settings.resolved_database_url().split('@')[-1]})",
+        f"(database: {settings.resolved_database_url().split('@')[-1]}, {processes} process(es))",
         flush=True,
     )
     _announce_upstream(settings, no_workers)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    if processes == 1:
+        app = create_app(settings, run_workers=not no_workers)
+        uvicorn.run(
+            app, host=settings.host, port=settings.port, http=NoDelayH11Protocol, log_level="warning", access_log=False
+        )
+        return
+    # Migrate and seed once here; each child process then builds its app from the same settings.
+    open_service(settings).database.engine.dispose()
+    raise typer.Exit(serve_processes(settings, processes, run_workers=not no_workers))
 
 
 def _announce_upstream(settings: Settings, no_workers: bool) -> None:

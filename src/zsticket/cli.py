@@ -39,7 +39,6 @@ def serve(
 ) -> None:
     """Apply migrations and serve the ZStack REST v1 and RPC APIs."""
     from zsticket.app import create_app, open_service
-    from zsticket.http_protocol import NoDelayH11Protocol
     from zsticket.processes import serve_processes
 
     settings = _settings(host, port)
@@ -57,9 +56,7 @@ def serve(
     _announce_upstream(settings, no_workers)
     if processes == 1:
         app = create_app(settings, run_workers=not no_workers)
-        uvicorn.run(
-            app, host=settings.host, port=settings.port, http=NoDelayH11Protocol, log_level="warning", access_log=False
-        )
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
         return
     # Migrate and seed once here; each child process then builds its app from the same settings.
     open_service(settings).database.engine.dispose()

@@ -48,18 +48,18 @@ def serve(
             "zsticket: --processes > 1 needs PostgreSQL (ZSTICKET_DATABASE_URL): SQLite has one writer", err=True
         )
         raise typer.Exit(2)
+    app = create_app(settings, run_workers=not no_workers) if processes == 1 else None
+    if app is None:  # migrate and seed once here; each child process builds its app from the same settings
+        open_service(settings).database.engine.dispose()
     print(
         f"zsticket: serving on http://{settings.host}:{settings.port}/zstack/v1 "
         f"(database: {settings.resolved_database_url().split('@')[-1]}, {processes} process(es))",
         flush=True,
     )
     _announce_upstream(settings, no_workers)
-    if processes == 1:
-        app = create_app(settings, run_workers=not no_workers)
+    if app is not None:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
         return
-    # Migrate and seed once here; each child process then builds its app from the same settings.
-    open_service(settings).database.engine.dispose()
     raise typer.Exit(serve_processes(settings, processes, run_workers=not no_workers))
 
 

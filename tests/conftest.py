@@ -9,6 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.fake_zstack.harness import FakeZStack, fake_zstack
 from tests.servers import PG_ADMIN_DSN, ServerProcess, fresh_database, start_server
 from tests.world import World
 from tests.zstack_client import ZStackClient
@@ -81,3 +82,12 @@ def admin(server: ServerProcess) -> Iterator[ZStackClient]:
 @pytest.fixture
 def world(admin: ZStackClient) -> World:
     return World(admin)
+
+
+@pytest.fixture
+def node(tmp_path: Path) -> Iterator[FakeZStack]:
+    """The stand-in ZStack management node, a real HTTP server in its own process."""
+    workdir = tmp_path / "zstack"
+    workdir.mkdir()
+    with fake_zstack(workdir) as zs:
+        yield zs

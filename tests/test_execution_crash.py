@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.executions_support import results_record, vm, wait_for
-from tests.fake_zstack.harness import FakeZStack, fake_zstack
+from tests.fake_zstack.harness import FakeZStack
 from tests.servers import ServerProcess, fresh_database, start_server
 from tests.world import World
 from tests.zstack_client import ZStackClient, unique
@@ -69,14 +69,6 @@ def idempotent_call(service: Service, session: str, method: str, path: str, body
             pass
         time.sleep(0.2)
     raise AssertionError(f"{method} {path} did not go through")
-
-
-@pytest.fixture
-def node(tmp_path: Path) -> Iterator[FakeZStack]:
-    workdir = tmp_path / "zstack"
-    workdir.mkdir()
-    with fake_zstack(workdir) as zs:
-        yield zs
 
 
 @pytest.fixture

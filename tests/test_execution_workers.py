@@ -6,26 +6,17 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.executions_support import approve_fully, results_record, vm, wait_for
-from tests.fake_zstack.harness import CREATE_VM, FakeZStack, fake_zstack
+from tests.fake_zstack.harness import CREATE_VM, FakeZStack
 from tests.servers import fresh_database, start_server
 from tests.world import World
 from tests.zstack_client import ZStackClient
 
 TICKETS = 200
-
-
-@pytest.fixture
-def node(tmp_path: Path) -> Iterator[FakeZStack]:
-    workdir = tmp_path / "zstack"
-    workdir.mkdir()
-    with fake_zstack(workdir) as zs:
-        yield zs
 
 
 def test_two_worker_processes_share_200_tickets_without_double_claims(

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from tests.executions_support import admin_world, approve_fully, vm, wait_for, wait_for_results
-from tests.fake_zstack.harness import CREATE_VM, FakeZStack, fake_zstack
+from tests.fake_zstack.harness import CREATE_VM, FakeZStack
 from tests.world import World
-
-
-@pytest.fixture
-def node(tmp_path: Path) -> Iterator[FakeZStack]:
-    workdir = tmp_path / "zstack"
-    workdir.mkdir()
-    with fake_zstack(workdir) as zs:
-        yield zs
 
 
 @pytest.fixture
